@@ -70,10 +70,14 @@ function tensorProto(name: string, dtype: ElemType, dims: number[], raw: Uint8Ar
   return t.int(2, ELEM[dtype]).str(8, name).bytes(9, raw);
 }
 
-function valueInfo(name: string, dtype: ElemType, shape: readonly (number | string)[]): Pb {
-  const dims = new Pb();
-  for (const d of shape) dims.msg(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().str(2, d));
-  const tensorType = new Pb().int(1, ELEM[dtype]).msg(2, dims);
+/** Without a shape (null) onnxruntime infers it; outputs are declared that way. */
+function valueInfo(name: string, dtype: ElemType, shape: readonly (number | string)[] | null): Pb {
+  const tensorType = new Pb().int(1, ELEM[dtype]);
+  if (shape) {
+    const dims = new Pb();
+    for (const d of shape) dims.msg(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().str(2, d));
+    tensorType.msg(2, dims);
+  }
   return new Pb().str(1, name).msg(2, new Pb().msg(1, tensorType));
 }
 
@@ -142,7 +146,7 @@ export function toOnnx(graph: Graph, name = 'sfc'): Uint8Array {
   }
   for (const o of graph.outputs) {
     sink.node('Identity', [nameOf(o.sym)], [o.name]);
-    g.msg(12, valueInfo(o.name, o.sym.dtype, o.sym.shape));
+    g.msg(12, valueInfo(o.name, o.sym.dtype, null));
   }
 
   return new Pb()

@@ -219,8 +219,14 @@ export const OPS: Record<string, OpDef> = {
       shape[ax] = (shape[ax] as number) + (a.before as number) + (a.after as number);
       return { shape, dtype: x.dtype };
     },
-    onnx: (e, [x], out, a) =>
-      e.node('Pad', [x, e.int64([a.before as number, a.after as number]), '', e.int64([a.axis as number])], [out]),
+    // Full-rank pads, no `axes` input: onnxruntime's transpose optimizer mishandles Pad with axes.
+    onnx: (e, [x], out, a, n) => {
+      const r = n.inputs[0].rank;
+      const pads = new Array<number>(2 * r).fill(0);
+      pads[a.axis as number] = a.before as number;
+      pads[r + (a.axis as number)] = a.after as number;
+      e.node('Pad', [x, e.int64(pads)], [out]);
+    },
     eval: ([x], a) => N.pad(x, a.axis as number, a.before as number, a.after as number),
     vjp: (g, n, p) => {
       const ax = (n.attrs.axis as number) + lead(p);

@@ -30,7 +30,13 @@ export class CompiledGraph {
       if (!t) throw new Error(`graph '${this.key}': missing input '${name}'`);
       ortFeeds[name] = new ort.Tensor(t.dtype, t.data as TensorData, t.shape as number[]);
     }
-    const res = await this.session.run(ortFeeds);
+    let res: ort.InferenceSession.OnnxValueMapType;
+    try {
+      res = await this.session.run(ortFeeds);
+    } catch (e) {
+      const shapes = this.inputNames.map((n) => `${n}[${feeds[n].shape}]`).join(' ');
+      throw new Error(`graph '${this.key}' failed: ${(e as Error).message} (inputs: ${shapes})`);
+    }
     const out: Record<string, Tensor<Float32Array>> = {};
     for (const name of this.outputNames) {
       const r = res[name];
@@ -64,7 +70,7 @@ export class SessionCache {
     const providers = this.opts.provider && this.opts.provider !== 'cpu' ? [this.opts.provider, 'cpu'] : ['cpu'];
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: providers,
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: (process.env.SFC_ORT_OPT as 'all') ?? 'all',
       intraOpNumThreads: this.opts.threads ?? 0,
       interOpNumThreads: 1,
     });

@@ -1,0 +1,120 @@
+/**
+ * The discovery driver (method.md §7–8): batches → node effects → thresholded selection → edge
+ * blocks → aggregation, with the example-weighted mean across batches.
+ */
+import { Tensor } from '../engine/tensor';
+import type { JobContext } from '../jobs/context';
+import { type Aggregation, type EdgeSums, attributeEdges, yEdges } from './edges';
+import { type NodeMethod, attributeNodes } from './nodes';
+import { type CircuitContext, type MetricInputs, saeOf } from './state';
+
+/** One example, tokenized: prefixes and answer ids. patch is null for no-pair data. */
+export interface PreparedExample {
+  clean: number[];
+  patch: number[] | null;
+  cleanAnswer: number;
+  patchAnswer: number | null;
+}
+
+export interface DiscoverOptions {
+  method: NodeMethod;
+  steps: number;
+  aggregation: Aggregation;
+  nodeThreshold: number;
+  batchSize: number;
+  nodesOnly: boolean;
+}
+
+export interface NodeTotals {
+  /** Σ over examples of the aggregated effect: sum → [F+1]; none → [S·(F+1)] (error at F). */
+  effects: Map<string, Float64Array>;
+  edges: EdgeSums | null;
+  /** Σ over examples of m(patch) − m(clean), or null without patches. */
+  totalEffect: number | null;
+  examples: number;
+  /** Sequence length (for `none`). */
+  positions: number;
+}
+
+/** The discovery metric: paired m = logit(patch) − logit(clean); no pair m = −logit(clean). */
+export function discoveryMetric(examples: PreparedExample[]): MetricInputs {
+  const B = examples.length;
+  const paired = examples[0].patch !== null;
+  const J = paired ? 2 : 1;
+  const ids = new Int32Array(B * J);
+  const coef = new Float32Array(B * J);
+  examples.forEach((e, b) => {
+    if (paired) {
+      ids[b * 2] = e.patchAnswer!;
+      coef[b * 2] = 1;
+      ids[b * 2 + 1] = e.cleanAnswer;
+      coef[b * 2 + 1] = -1;
+    } else {
+      ids[b] = e.cleanAnswer;
+      coef[b] = -1;
+    }
+  });
+  return { ids: new Tensor(ids, [B, J]), coef: new Tensor(coef, [B, J]) };
+}
+
+export async function discover(
+  ctx: CircuitContext,
+  examples: PreparedExample[],
+  opts: DiscoverOptions,
+  job?: JobContext,
+): Promise<NodeTotals> {
+  if (!examples.length) throw new Error('no examples to attribute');
+  const paired = examples[0].patch !== null;
+  if (examples.some((e) => (e.patch !== null) !== paired)) throw new Error('examples mix paired and no-pair data');
+  const positions = Math.max(...examples.map((e) => e.clean.length));
+  if (opts.aggregation === 'none' && examples.some((e) => e.clean.length !== positions || (e.patch && e.patch.length !== positions))) {
+    throw new Error("aggregation 'none' needs every example to have the same number of tokens");
+  }
+  const effects = new Map<string, Float64Array>();
+  for (const name of ctx.submodules) {
+    const F1 = saeOf(ctx, name).f + 1;
+    effects.set(name, new Float64Array(opts.aggregation === 'sum' ? F1 : positions * F1));
+  }
+  const edges: EdgeSums | null = opts.nodesOnly ? null : new Map();
+  let total = 0;
+  const nBatches = Math.ceil(examples.length / opts.batchSize);
+  for (let bi = 0; bi < nBatches; bi++) {
+    const part = examples.slice(bi * opts.batchSize, (bi + 1) * opts.batchSize);
+    const sub: JobContext | undefined = job && {
+      checkCancelled: () => job.checkCancelled(),
+      progress: (f, msg) => job.progress((bi + (f ?? 0)) / nBatches, `batch ${bi + 1}/${nBatches}: ${msg}`),
+    };
+    const clean = ctx.model.batchFromIds(part.map((e) => e.clean));
+    const patch = paired ? ctx.model.batchFromIds(part.map((e) => e.patch!)) : null;
+    if (patch && patch.tokens.shape[1] !== clean.tokens.shape[1]) {
+      throw new Error(`batch ${bi + 1}: clean and patch prefixes have different token lengths`);
+    }
+    const S = clean.tokens.shape[1];
+    const metric = discoveryMetric(part);
+    const nodes = await attributeNodes(ctx, clean, patch, metric, { method: opts.method, steps: opts.steps, job: sub && phase(sub, 0, opts.nodesOnly ? 1 : 0.5) });
+    if (nodes.totalEffect) total += nodes.totalEffect.reduce((a, b) => a + b, 0);
+    for (const name of ctx.submodules) {
+      const e = nodes.effects.get(name)!;
+      const acc = effects.get(name)!;
+      const F = saeOf(ctx, name).f;
+      for (let n = 0; n < e.resc.length; n++) {
+        const base = opts.aggregation === 'sum' ? 0 : (n % S) * (F + 1);
+        for (let q = e.act.ptr[n]; q < e.act.ptr[n + 1]; q++) acc[base + e.act.idx[q]] += e.act.val[q];
+        acc[base + F] += e.resc[n];
+      }
+    }
+    if (edges) {
+      if (opts.method === 'exact') throw new Error("edges need gradients: use method 'ig' or 'attrib' (or --nodes-only)");
+      await attributeEdges(ctx, clean, nodes, { nodeThreshold: opts.nodeThreshold, aggregation: opts.aggregation, job: sub && phase(sub, 0.5, 1) }, edges);
+      const last = ctx.submodules[ctx.submodules.length - 1];
+      const key = `${last}->y`;
+      if (!edges.has(key)) edges.set(key, new Map());
+      yEdges(ctx, nodes, last, S, opts.aggregation, edges.get(key)!);
+    }
+  }
+  return { effects, edges, totalEffect: paired ? total : null, examples: examples.length, positions };
+}
+
+function phase(job: JobContext, from: number, to: number): JobContext {
+  return { checkCancelled: job.checkCancelled, progress: (f, m) => job.progress(from + (f ?? 0) * (to - from), m) };
+}

@@ -1,0 +1,88 @@
+/**
+ * SAE arithmetic for the circuit code. The dense encoder MatMul (the method's compute floor)
+ * runs in onnxruntime; decoding and gradient projection touch only active features, in plain
+ * TypeScript over the CSR rows.
+ */
+import { Graph } from '../engine/graph';
+import type { SessionCache } from '../engine/session';
+import { Tensor } from '../engine/tensor';
+import type { Sae } from '../saes/types';
+import { type SparseRows, sparsify } from './sparse';
+
+export class SaeOps {
+  constructor(private readonly sessions: SessionCache) {}
+
+  /** f = encode(x) for rows of x [rows, D], kept sparse. */
+  async encode(sae: Sae, x: Float32Array, rows: number): Promise<SparseRows> {
+    if (x.length !== rows * sae.d) throw new Error(`encode: ${x.length} values for ${rows}×${sae.d}`);
+    if (sae.kind === 'identity') return sparsify(x, rows, sae.d);
+    const key = `sae-encode:${sae.kind}:${sae.applyBDecToInput}:${sae.d}:${sae.f}`;
+    const s = await this.sessions.get(key, () => {
+      const g = new Graph();
+      const xs = g.input('x', 'float32', ['N', sae.d]);
+      const enc = g.input('enc', 'float32', [sae.f, sae.d]);
+      const bEnc = g.input('b_enc', 'float32', [sae.f]);
+      const bDec = g.input('b_dec', 'float32', [sae.d]);
+      const centred = sae.applyBDecToInput ? xs.sub(bDec) : xs;
+      const pre = centred.matmul(enc.transpose([1, 0])).add(bEnc);
+      if (sae.kind === 'jumprelu') {
+        const thr = g.input('threshold', 'float32', [sae.f]);
+        g.output('f', pre.mul(pre.sub(thr).step()).relu());
+      } else g.output('f', pre.relu());
+      return g;
+    });
+    const feeds: Record<string, Tensor> = {
+      x: new Tensor(x, [rows, sae.d]),
+      enc: new Tensor(sae.enc, [sae.f, sae.d]),
+      b_enc: new Tensor(sae.bEnc, [sae.f]),
+      b_dec: new Tensor(sae.bDec, [sae.d]),
+    };
+    if (sae.kind === 'jumprelu') feeds.threshold = new Tensor(sae.threshold!, [sae.f]);
+    const out = await s.run(feeds);
+    return sparsify(out.f.data, rows, sae.f);
+  }
+
+  /** x̂ = Σ f_i dec[i] + b_dec, [rows, D]. */
+  decode(sae: Sae, f: SparseRows): Float32Array {
+    const D = sae.d;
+    const out = new Float32Array(f.rows * D);
+    for (let r = 0; r < f.rows; r++) {
+      const o = r * D;
+      if (sae.kind === 'identity') {
+        for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) out[o + f.idx[k]] += f.val[k];
+        continue;
+      }
+      for (let d = 0; d < D; d++) out[o + d] = sae.bDec[d];
+      for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) {
+        const v = f.val[k];
+        const row = f.idx[k] * D;
+        for (let d = 0; d < D; d++) out[o + d] += v * sae.dec[row + d];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Gradient with respect to the features of a pattern: out[k] = g[row(k)] · v_{idx[k]}, where
+   * g is [rows, D] (∂/∂x) — the IG rule ∂m/∂f_i = (∂m/∂x)·v_i on active features only.
+   */
+  project(sae: Sae, g: Float32Array, pattern: SparseRows, gOffset = 0): Float32Array {
+    const D = sae.d;
+    const out = new Float32Array(pattern.idx.length);
+    for (let r = 0; r < pattern.rows; r++) {
+      const o = gOffset + r * D;
+      for (let k = pattern.ptr[r]; k < pattern.ptr[r + 1]; k++) {
+        const i = pattern.idx[k];
+        if (sae.kind === 'identity') {
+          out[k] = g[o + i];
+          continue;
+        }
+        const row = i * D;
+        let s = 0;
+        for (let d = 0; d < D; d++) s += g[o + d] * sae.dec[row + d];
+        out[k] = s;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Runs jobs in the compute worker: typed promises, progress callbacks, cancellation through an
+ * AbortSignal (forwarded to the worker as a shared flag it polls between compute steps).
+ */
+import { Worker } from 'node:worker_threads';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { JobKind, JobParams, JobResult } from './kinds';
+import { CancelledError, type JobRequest, type WorkerMessage } from './protocol';
+
+export interface RunOptions {
+  onProgress?: (fraction: number | null, message: string) => void;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  onProgress?: RunOptions['onProgress'];
+}
+
+function spawnWorker(): Worker {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    const entry = pathToFileURL(join(dirname(here), 'worker.ts')).href;
+    return new Worker(join(dirname(here), 'worker-boot.mjs'), { workerData: { entry } });
+  }
+  // Bundled (electron-vite): the worker is a sibling entry of the main bundle.
+  return new Worker(join(dirname(here), 'compute-worker.js'));
+}
+
+export class JobRunner {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  run<K extends JobKind>(kind: K, params: JobParams<K>, opts: RunOptions = {}): Promise<JobResult<K>> {
+    if (opts.signal?.aborted) return Promise.reject(new CancelledError());
+    const w = this.ensureWorker();
+    w.ref(); // keep the process alive while a job is pending
+    const id = this.nextId++;
+    const cancel = new SharedArrayBuffer(4);
+    const flag = new Int32Array(cancel);
+    return new Promise<JobResult<K>>((resolve, reject) => {
+      const onAbort = (): void => {
+        Atomics.store(flag, 0, 1);
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => opts.signal?.removeEventListener('abort', onAbort);
+      this.pending.set(id, {
+        resolve: (v) => (done(), resolve(v as JobResult<K>)),
+        reject: (e) => (done(), reject(e)),
+        onProgress: opts.onProgress,
+      });
+      const req: JobRequest = { type: 'run', id, kind, params, cancel };
+      w.postMessage(req);
+    });
+  }
+
+  /** Stops the worker; pending jobs fail. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+    this.failAll(new Error('job runner closed'));
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = spawnWorker();
+    w.on('message', (m: WorkerMessage) => this.onMessage(m));
+    w.on('error', (e) => this.failAll(new Error(`compute worker crashed: ${e.message}`)));
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = null;
+      if (code !== 0) this.failAll(new Error(`compute worker exited with code ${code}`));
+    });
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.type === 'progress') {
+      p.onProgress?.(m.fraction, m.message);
+      return;
+    }
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if (m.type === 'done') p.resolve(m.result);
+    else {
+      const e = m.error.name === 'CancelledError' ? new CancelledError(m.error.message) : new Error(m.error.message);
+      if (m.error.name !== 'CancelledError') e.name = m.error.name;
+      p.reject(e);
+    }
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+}
