@@ -4,6 +4,7 @@
 import type { JobContext } from './context';
 import type { JobKind, JobParams, JobResult } from './kinds';
 import { modelInfo, runtime } from './runtime';
+import { discoverJob, evaluateJob, generateDataJob } from './circuit-jobs';
 
 type Handlers = { [K in JobKind]: (params: JobParams<K>, ctx: JobContext) => Promise<JobResult<K>> };
 
@@ -26,4 +27,7 @@ export const HANDLERS: Handlers = {
     const m = await runtime().model(model);
     return m.predictNext(text, top);
   },
+  'circuit.discover': discoverJob,
+  'circuit.evaluate': evaluateJob,
+  'data.generate': generateDataJob,
 };

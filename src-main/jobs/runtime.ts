@@ -7,6 +7,8 @@ import { SessionCache, type EngineOptions } from '../engine/session';
 import { loadNeoxFolder } from '../models/load';
 import type { NeoxModel } from '../models/neox-model';
 import type { ModelInfo } from './kinds';
+import { type LoadSaeSetOptions, loadSaeSet } from '../saes/load';
+import type { SaeSet } from '../saes/types';
 import { rotaryDims } from '../models/gptneox';
 
 export class Runtime {
@@ -15,6 +17,19 @@ export class Runtime {
 
   constructor(opts: EngineOptions = {}) {
     this.sessions = new SessionCache(opts);
+  }
+
+  private readonly saeSets = new Map<string, SaeSet>();
+
+  /** SAE sets by folder and submodule list; loaded once per worker. */
+  saes(path: string, opts: LoadSaeSetOptions): SaeSet {
+    const key = `${resolve(path)}|${opts.submodules.join(',')}|${opts.d}`;
+    let s = this.saeSets.get(key);
+    if (!s) {
+      s = loadSaeSet(resolve(path), opts);
+      this.saeSets.set(key, s);
+    }
+    return s;
   }
 
   model(path: string): Promise<NeoxModel> {

@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from '../command';
+import { UsageError } from '../command';
+import { runCliJob } from '../jobs';
+import { dataPath, modelPath, num, oneOf, saesPath } from '../options';
+import { formatReport } from '../../data/common';
+
+export const discoverCommand: Command = {
+  name: 'discover',
+  summary: 'Discover the feature circuit behind a behaviour (IG node effects, edges, aggregation)',
+  usage:
+    'sfc discover [--model DIR] [--saes DIR] --data FILE|simple|nounpp|rc|within_rc [--nopair] [--method ig|attrib|exact] [--steps N] ' +
+    '[--aggregation sum|none] [--node-threshold T] [--edge-threshold T] [--n N] [--batch-size B] [--seed S] [--neurons] [--nodes-only] [--keep-all] [--out circuit.json] [--json]',
+  options: {
+    model: { type: 'string' },
+    saes: { type: 'string' },
+    data: { type: 'string' },
+    nopair: { type: 'boolean', default: false },
+    method: { type: 'string', default: 'ig' },
+    steps: { type: 'string', default: '10' },
+    aggregation: { type: 'string', default: 'sum' },
+    'node-threshold': { type: 'string', default: '0.1' },
+    'edge-threshold': { type: 'string', default: '0.01' },
+    n: { type: 'string', default: '100' },
+    'batch-size': { type: 'string', default: '10' },
+    seed: { type: 'string', default: '12' },
+    neurons: { type: 'boolean', default: false },
+    'nodes-only': { type: 'boolean', default: false },
+    'keep-all': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'circuit.json' },
+    json: { type: 'boolean', default: false },
+  },
+  async run({ values }) {
+    const neurons = values.neurons as boolean;
+    const method = oneOf(values, 'method', ['ig', 'attrib', 'exact'] as const);
+    const nodesOnly = values['nodes-only'] as boolean;
+    if (method === 'exact' && !nodesOnly) throw new UsageError("--method exact computes no gradients, so it needs --nodes-only");
+    const params = {
+      model: modelPath(values),
+      saes: neurons ? null : saesPath(values, true),
+      data: dataPath(values.data as string | undefined, 'train'),
+      nopair: values.nopair as boolean,
+      method,
+      steps: num(values, 'steps', { int: true, min: 1 }),
+      aggregation: oneOf(values, 'aggregation', ['sum', 'none'] as const),
+      nodeThreshold: num(values, 'node-threshold', { min: 0 }),
+      edgeThreshold: num(values, 'edge-threshold', { min: 0 }),
+      n: num(values, 'n', { int: true, min: 1 }),
+      batchSize: num(values, 'batch-size', { int: true, min: 1 }),
+      seed: num(values, 'seed', { int: true }),
+      neurons,
+      nodesOnly,
+      keepAll: values['keep-all'] as boolean,
+    };
+    const res = await runCliJob('circuit.discover', params, { quiet: values.json as boolean });
+    const out = values.out as string;
+    writeFileSync(out, JSON.stringify(res.circuit, null, 1));
+    const c = res.circuit;
+    const summary = {
+      out,
+      examples: c.parameters.examples,
+      nodes: c.nodes.length,
+      edges: c.edges?.length ?? null,
+      totalEffect: c.totalEffect,
+      seconds: res.seconds,
+      data: res.dataReport,
+      notes: res.notes,
+    };
+    if (values.json) {
+      console.log(JSON.stringify(summary));
+      return;
+    }
+    for (const n of res.notes) console.error(`note: ${n}`);
+    console.log(formatReport(res.dataReport));
+    console.log(`circuit: ${c.nodes.length} nodes${c.edges ? `, ${c.edges.length} edges` : ''} (|effect| > ${params.nodeThreshold}${c.edges ? `, |weight| > ${params.edgeThreshold}` : ''})`);
+    if (c.totalEffect !== null) console.log(`total effect m(patch) − m(clean): ${c.totalEffect.toFixed(4)}`);
+    console.log(`wrote ${out} in ${res.seconds.toFixed(1)} s`);
+  },
+};

@@ -1,0 +1,46 @@
+/** Parsing helpers for CLI option values, with errors that name the option. */
+import { existsSync } from 'node:fs';
+import { UsageError } from './command';
+import { DEMO_MODEL, DEMO_SAES, demoData } from '../defaults';
+
+export function num(values: Record<string, unknown>, key: string, opts: { int?: boolean; min?: number } = {}): number {
+  const raw = values[key];
+  const v = Number(raw);
+  if (raw === undefined || raw === '' || !Number.isFinite(v)) throw new UsageError(`--${key} must be a number, got '${String(raw)}'`);
+  if (opts.int && !Number.isInteger(v)) throw new UsageError(`--${key} must be an integer, got '${String(raw)}'`);
+  if (opts.min !== undefined && v < opts.min) throw new UsageError(`--${key} must be at least ${opts.min}, got ${v}`);
+  return v;
+}
+
+export function oneOf<T extends string>(values: Record<string, unknown>, key: string, allowed: readonly T[]): T {
+  const v = values[key] as string;
+  if (!allowed.includes(v as T)) throw new UsageError(`--${key} must be one of ${allowed.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+/** --model, defaulting to the embedded demo model. */
+export function modelPath(values: Record<string, unknown>): string {
+  const m = (values.model as string | undefined) ?? DEMO_MODEL;
+  if (!existsSync(m)) {
+    throw new UsageError(values.model ? `--model ${m}: no such folder` : `no --model given and the embedded demo model is missing (${m}); run \`npm run demo:train\``);
+  }
+  return m;
+}
+
+export function saesPath(values: Record<string, unknown>, useDefault: boolean): string | null {
+  const s = values.saes as string | undefined;
+  if (s) {
+    if (!existsSync(s)) throw new UsageError(`--saes ${s}: no such folder`);
+    return s;
+  }
+  return useDefault ? DEMO_SAES : null;
+}
+
+/** A data file path, or a structure name (simple, nounpp, rc, within_rc) meaning the demo's data. */
+export function dataPath(value: string | undefined, split: 'train' | 'test'): string {
+  if (!value) throw new UsageError('--data is required (a JSONL/JSON file, or simple | nounpp | rc | within_rc for the demo data)');
+  if (existsSync(value)) return value;
+  const demo = demoData(value, split);
+  if (demo) return demo;
+  throw new UsageError(`--data ${value}: no such file (and not a demo dataset name: simple, nounpp, rc, within_rc)`);
+}

@@ -1,0 +1,91 @@
+/**
+ * Pieces shared by the agreement and cluster loaders: how an answer becomes one id, and the
+ * report that tells the user what was kept and why the rest was dropped.
+ */
+import type { TextTokenizer } from '../models/tokenizer';
+
+/** Why an example was not kept. Checked in this order; an example counts under the first that applies. */
+export type DropReason =
+  | 'answer_not_single_token'
+  | 'prefix_length_mismatch'
+  | 'answer_merges_with_prefix'
+  | 'empty_prefix'
+  | 'too_long'
+  | 'longer_than_min'
+  | 'discarded_by_shorter';
+
+export const DROP_REASON_TEXT: Record<DropReason, string> = {
+  answer_not_single_token: 'an answer is not a single token',
+  prefix_length_mismatch: 'clean and patch prefixes have different token lengths',
+  answer_merges_with_prefix: 'tokenize(prefix + answer) differs from tokenize(prefix) + tokenize(answer)',
+  empty_prefix: 'the prefix has no tokens',
+  too_long: 'the prefix is longer than max_length',
+  longer_than_min: 'the prefix is longer than the shortest one seen (min-length rule)',
+  discarded_by_shorter: 'collected, then discarded when a shorter prefix restarted the collection',
+};
+
+export interface LoadReport {
+  file: string;
+  /** Records in the file (non-blank lines for JSONL, keys for cluster JSON). */
+  read: number;
+  requested: number;
+  kept: number;
+  /** Counts per reason; reasons that never applied are absent. */
+  dropped: Partial<Record<DropReason, number>>;
+  /** Records never looked at because n examples were collected first. */
+  notScanned: number;
+  /** Token length of the kept prefixes under the min-length rule (agreement data only). */
+  minLength?: number;
+  /** Set when fewer than `requested` examples survived. */
+  note?: string;
+}
+
+export function countDrop(report: LoadReport, reason: DropReason, by = 1): void {
+  report.dropped[reason] = (report.dropped[reason] ?? 0) + by;
+}
+
+/** "answer not single token: 3, too long: 1", largest first. */
+export function describeDrops(dropped: LoadReport['dropped']): string {
+  const parts = (Object.entries(dropped) as [DropReason, number][])
+    .filter(([, c]) => c > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([r, c]) => `${DROP_REASON_TEXT[r]}: ${c}`);
+  return parts.length ? parts.join('; ') : 'nothing dropped';
+}
+
+/** One line for the CLI. */
+export function formatReport(r: LoadReport): string {
+  const head = `${r.file}: read ${r.read}, kept ${r.kept} of ${r.requested} requested`;
+  const len = r.minLength !== undefined ? `, prefix length ${r.minLength}` : '';
+  const unscanned = r.notScanned ? `, ${r.notScanned} not scanned` : '';
+  const drops = Object.keys(r.dropped).length ? ` (dropped: ${describeDrops(r.dropped)})` : '';
+  return head + len + unscanned + drops + (r.note ? `. ${r.note}` : '');
+}
+
+/**
+ * Token ids of a prefix as the model sees it: with the post-processor's special tokens, as the
+ * original's HF tokenizer call does (a no-op for Pythia, which adds no BOS).
+ */
+export function prefixIds(tok: TextTokenizer, text: string): number[] {
+  return tok.encode(text, { special: true });
+}
+
+/** Token ids of an answer string, with a leading BOS dropped if the tokenizer adds one. */
+export function answerIds(tok: TextTokenizer, text: string): number[] {
+  const ids = tok.encode(text, { special: true });
+  return tok.bosId !== null && ids.length > 0 && ids[0] === tok.bosId ? ids.slice(1) : ids;
+}
+
+export function checkCount(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: number of examples must be a positive integer, got ${n}`);
+}
+
+/** The "fewer than n survived" guard shared by both loaders (the original returns None or a short list). */
+export function guardShortfall(report: LoadReport): void {
+  if (report.kept === 0) {
+    throw new Error(`${report.file}: no example passed the filters out of ${report.read} read (${describeDrops(report.dropped)})`);
+  }
+  if (report.kept < report.requested) {
+    report.note = `only ${report.kept} of the ${report.requested} requested examples passed the filters; using ${report.kept}`;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Where the embedded demo lives (resources/demo), found from this module's location so it works
+ * from the TypeScript sources (CLI, tests) and from the bundled app alike.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findUp(rel: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, rel))) return join(dir, rel);
+    dir = dirname(dir);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', rel);
+}
+
+export const DEMO_DIR = process.env.SFC_DEMO_DIR ?? findUp(join('resources', 'demo'));
+export const DEMO_MODEL = join(DEMO_DIR, 'model');
+export const DEMO_SAES = join(DEMO_DIR, 'saes');
+
+/** `--data simple` means the demo's simple_train.jsonl (or _test for evaluation). */
+export function demoData(name: string, split: 'train' | 'test'): string | null {
+  const p = join(DEMO_DIR, 'data', `${name}_${split}.jsonl`);
+  return existsSync(p) ? p : null;
+}

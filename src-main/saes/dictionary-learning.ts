@@ -1,0 +1,65 @@
+/**
+ * dictionary_learning `AutoEncoder` checkpoints (`ae.pt`, method.md §2.1, formats.md §4.1):
+ *
+ *   bias [D] = b_dec    encoder.weight [F, D]    encoder.bias [F]    decoder.weight [D, F]
+ *
+ * Canonical form: enc = encoder.weight as is (rows are encoder directions), dec = decoder.weight
+ * transposed (rows are the feature directions v_i), applyBDecToInput true, kind 'relu'. Like
+ * `AutoEncoder.from_pretrained(normalize_decoder=True)`, non-unit decoder norms are folded into
+ * the encoder (see normalizeDecoder).
+ */
+import { readTorchStateDict, type ByteSource, type TorchTensor } from './torch-zip';
+import { normalizeDecoder, sameShape, type SaeLoadResult, transpose } from './sae-util';
+import type { Sae } from './types';
+
+export interface AeLoadOptions {
+  /** Fold non-unit decoder norms into the encoder (default true, as dictionary_learning does). */
+  normalizeDecoder?: boolean;
+  /** Tolerance on |‖v_i‖ − 1| (default DECODER_NORM_TOLERANCE = 1e-5). */
+  normTolerance?: number;
+}
+
+const KEYS = ['bias', 'encoder.weight', 'encoder.bias', 'decoder.weight'] as const;
+
+/** Canonical SAE from an AutoEncoder state_dict; `source` names the file in errors. */
+export function saeFromAutoEncoderState(state: Map<string, TorchTensor>, source: string, opts: AeLoadOptions = {}): SaeLoadResult {
+  const present = [...state.keys()];
+  for (const k of KEYS) {
+    if (!state.has(k)) throw new Error(`${source}: missing key '${k}' (a dictionary_learning AutoEncoder has ${KEYS.join(', ')}; found ${present.join(', ') || 'nothing'})`);
+  }
+  const extra = present.filter((k) => !(KEYS as readonly string[]).includes(k));
+  // load_state_dict is strict in dictionary_learning, so extra keys mean another SAE class
+  // (gated, top-k, ...) whose forward pass we would get wrong.
+  if (extra.length) throw new Error(`${source}: unexpected key(s) ${extra.join(', ')}: not a standard dictionary_learning AutoEncoder`);
+  const w = state.get('encoder.weight')!;
+  if (w.shape.length !== 2) throw new Error(`${source}: 'encoder.weight' has shape [${w.shape}], expected [F, D]`);
+  const [f, d] = w.shape as [number, number];
+  const expect: Record<string, number[]> = { bias: [d], 'encoder.bias': [f], 'decoder.weight': [d, f] };
+  for (const [k, shape] of Object.entries(expect)) {
+    const t = state.get(k)!;
+    if (!sameShape(t.shape, shape)) throw new Error(`${source}: '${k}' has shape [${t.shape}], expected [${shape}] (from encoder.weight [${f}, ${d}])`);
+  }
+  const sae: Sae = {
+    kind: 'relu',
+    d,
+    f,
+    enc: w.data,
+    bEnc: state.get('encoder.bias')!.data,
+    dec: transpose(state.get('decoder.weight')!.data, d, f),
+    bDec: state.get('bias')!.data,
+    applyBDecToInput: true,
+    source,
+  };
+  const notes: string[] = [];
+  if (opts.normalizeDecoder ?? true) {
+    const note = normalizeDecoder(sae, opts.normTolerance);
+    if (note) notes.push(note);
+  }
+  return { sae, notes };
+}
+
+/** Loads one `ae.pt` (a path, or a byte source for tests). */
+export function loadAutoEncoder(path: string | ByteSource, opts: AeLoadOptions = {}): SaeLoadResult {
+  const source = typeof path === 'string' ? path : path.name;
+  return saeFromAutoEncoderState(readTorchStateDict(path), source, opts);
+}
