@@ -8,7 +8,7 @@
  * str → string, bytes → Uint8Array, list and tuple → array, dict → Map.
  */
 
-/** A resolved GLOBAL. `call` makes it usable with REDUCE / NEWOBJ; `build` handles BUILD. */
+/** A resolved GLOBAL. `call` makes it usable with REDUCE / NEWOBJ; without it, it is only a value (e.g. a storage type). */
 export interface PyGlobal {
   readonly kind: 'global';
   readonly module: string;

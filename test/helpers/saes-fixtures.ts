@@ -1,5 +1,5 @@
 /** Small generated SAEs written in both on-disk layouts, for the saes-* tests. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync, crc32 } from 'node:zlib';
@@ -8,8 +8,17 @@ import type { Sae } from '../../src-main/saes/types';
 import { type TensorIn, writeTorchFile } from '../../src-main/saes/write-torch';
 import { mulberry32, randn } from './random';
 
+const made: string[] = [];
+
+/** A fresh temporary folder, removed by cleanupTempDirs (call it from afterAll). */
 export function tempDir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `sfc-saes-${tag}-`));
+  const dir = mkdtempSync(join(tmpdir(), `sfc-saes-${tag}-`));
+  made.push(dir);
+  return dir;
+}
+
+export function cleanupTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 export function randomArray(rand: () => number, n: number, scale = 1): Float32Array {

@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { identitySaeSet, loadSaeSet, standardSubmodules } from '../../src-main/saes/load';
-import { randomSae, tempDir, writeAe, writeSaelens, flatCfg } from '../helpers/saes-fixtures';
+import { cleanupTempDirs, randomSae, tempDir, writeAe, writeSaelens, flatCfg } from '../helpers/saes-fixtures';
+
+afterAll(cleanupTempDirs);
 
 const D = 8;
 const SUBS = standardSubmodules(1); // embed, attn_0, mlp_0, resid_0

@@ -1,13 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadAutoEncoder } from '../../src-main/saes/dictionary-learning';
 import { decodeRef, encodeDenseRef, encodeRef } from '../../src-main/saes/encode-ref';
 import { hookToSubmodule, loadSaelensSae, submoduleToHook } from '../../src-main/saes/saelens';
 import { decoderRowNorms } from '../../src-main/saes/sae-util';
 import type { Sae } from '../../src-main/saes/types';
-import { aeState, flatCfg, randomArray, randomSae, tempDir, writeAe, writeSaelens } from '../helpers/saes-fixtures';
+import { cleanupTempDirs, aeState, flatCfg, randomArray, randomSae, tempDir, writeAe, writeSaelens } from '../helpers/saes-fixtures';
 import { mulberry32 } from '../helpers/random';
+
+afterAll(cleanupTempDirs);
 
 const D = 16;
 const F = 40;

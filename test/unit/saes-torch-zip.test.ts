@@ -1,10 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { pyState } from '../../src-main/saes/pickle';
 import { bufferSource, entryDataOffset, halfToFloat32, openZip, readTorchFile, readTorchStateDict } from '../../src-main/saes/torch-zip';
 import { torchSaveBytes, writeTorchFile } from '../../src-main/saes/write-torch';
-import { buildZip, tempDir } from '../helpers/saes-fixtures';
+import { cleanupTempDirs, buildZip, tempDir } from '../helpers/saes-fixtures';
+
+afterAll(cleanupTempDirs);
 
 const s = (str: string) => [...Buffer.from(str, 'latin1')];
 const u32 = (n: number) => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24];
