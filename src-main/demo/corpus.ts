@@ -62,7 +62,7 @@ export const TRANSITIVE: readonly Pair[] = uniquePairs([
   ...GEN.rcVerbs,
   ['meets', 'meet'], ['calls', 'call'], ['finds', 'find'], ['watches', 'watch'], ['visits', 'visit'], ['follows', 'follow'],
 ]);
-const FUNCTION_WORDS = ['The', 'the', 'A', 'a', 'Many', 'many', 'There', 'there', 'that', 'not', 'very', 'and', 'but', 'to', 'been', 'home', 'in', '.'];
+const FUNCTION_WORDS = ['The', 'the', 'A', 'a', 'Many', 'many', 'There', 'there', 'that', 'not', 'very', 'and', 'but', 'to', 'been', 'home', 'here', 'in', '.'];
 
 /** The answer forms: a prefix followed by one of these is what the agreement data tests. */
 export const AGREEING_VERBS = new Set(AUX.flat());
