@@ -4,6 +4,7 @@
  */
 import { Tensor } from '../engine/tensor';
 import type { JobContext } from '../jobs/context';
+import { type Profiler, timed } from '../engine/profile';
 import { type Aggregation, type EdgeSums, attributeEdges, yEdges } from './edges';
 import { type NodeMethod, attributeNodes } from './nodes';
 import { type CircuitContext, type MetricInputs, saeOf } from './state';
@@ -23,6 +24,9 @@ export interface DiscoverOptions {
   nodeThreshold: number;
   batchSize: number;
   nodesOnly: boolean;
+  profiler?: Profiler;
+  /** Filled in: downstream nodes selected for edges (summed over batches). */
+  stats?: { selected: number };
 }
 
 export interface NodeTotals {
@@ -91,8 +95,9 @@ export async function discover(
     }
     const S = clean.tokens.shape[1];
     const metric = discoveryMetric(part);
-    const nodes = await attributeNodes(ctx, clean, patch, metric, { method: opts.method, steps: opts.steps, job: sub && phase(sub, 0, opts.nodesOnly ? 1 : 0.5) });
+    const nodes = await attributeNodes(ctx, clean, patch, metric, { method: opts.method, steps: opts.steps, job: sub && phase(sub, 0, opts.nodesOnly ? 1 : 0.5), profiler: opts.profiler });
     if (nodes.totalEffect) total += nodes.totalEffect.reduce((a, b) => a + b, 0);
+    await timed(opts.profiler, 'aggregation', async () => {
     for (const name of ctx.submodules) {
       const e = nodes.effects.get(name)!;
       const acc = effects.get(name)!;
@@ -103,9 +108,12 @@ export async function discover(
         acc[base + F] += e.resc[n];
       }
     }
+    });
     if (edges) {
       if (opts.method === 'exact') throw new Error("edges need gradients: use method 'ig' or 'attrib' (or --nodes-only)");
-      await attributeEdges(ctx, clean, nodes, { nodeThreshold: opts.nodeThreshold, aggregation: opts.aggregation, job: sub && phase(sub, 0.5, 1) }, edges);
+      await timed(opts.profiler, 'edges', () =>
+        attributeEdges(ctx, clean, nodes, { nodeThreshold: opts.nodeThreshold, aggregation: opts.aggregation, job: sub && phase(sub, 0.5, 1), stats: opts.stats }, edges),
+      );
       const last = ctx.submodules[ctx.submodules.length - 1];
       const key = `${last}->y`;
       if (!edges.has(key)) edges.set(key, new Map());

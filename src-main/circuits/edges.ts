@@ -16,6 +16,7 @@
 import { Tensor } from '../engine/tensor';
 import type { JobContext } from '../jobs/context';
 import type { Batch } from '../models/neox-model';
+import { countFlops } from '../engine/profile';
 import type { NodeAttribution } from './nodes';
 import { type CircuitContext, saeOf } from './state';
 import { layerInput, layerOf, sliceBatch } from './walk';
@@ -68,10 +69,13 @@ export async function attributeEdges(
   ctx: CircuitContext,
   batch: Batch,
   nodes: NodeAttribution,
-  opts: { nodeThreshold: number; aggregation: Aggregation; job?: JobContext; chunk?: number },
+  opts: { nodeThreshold: number; aggregation: Aggregation; job?: JobContext; chunk?: number; stats?: { selected: number } },
   sums: EdgeSums = new Map(),
 ): Promise<EdgeSums> {
   const blocks = edgeBlocks(ctx.model.cfg.numLayers, ctx.submodules);
+  if (opts.stats) {
+    for (const down of new Set(blocks.map((b) => b.down))) opts.stats.selected += downstreamTargets(ctx, nodes, down, opts.nodeThreshold).length;
+  }
   for (const [i, blk] of blocks.entries()) {
     opts.job?.checkCancelled();
     opts.job?.progress(i / blocks.length, `edges: ${blk.up} → ${blk.down}`);
@@ -146,6 +150,7 @@ async function edgeBlock(
     const su = nu % S;
     const base = opts.aggregation === 'sum' ? t.k * Fu1 : ((sd * Fd1 + t.k) * S + su) * Fu1;
     const f = dUp.f;
+    countFlops(2 * D * (f.ptr[nu + 1] - f.ptr[nu] + 1));
     for (let q = f.ptr[nu]; q < f.ptr[nu + 1]; q++) {
       const j = f.idx[q];
       let s = 0;

@@ -10,7 +10,9 @@ import type { JobContext } from '../jobs/context';
 import type { Batch, F32 } from '../models/neox-model';
 import { type CircuitContext, type Delta, type MetricInputs, type RunState, delta, observe, saeOf, zeroState } from './state';
 import type { SparseRows } from './sparse';
-import { backwardTo, forwardFrom, layerInput, tile, tileBatch, rows as sliceRows } from './walk';
+import { type Profiler, timed } from '../engine/profile';
+import { forwardFrom, kindOf, layerInput, layerOf, tile, tileBatch, rows as sliceRows } from './walk';
+import { add3 } from '../models/neox-model';
 
 export type NodeMethod = 'attrib' | 'ig' | 'exact';
 
@@ -36,6 +38,7 @@ export interface NodeOptions {
   method: NodeMethod;
   steps?: number;
   job?: JobContext;
+  profiler?: Profiler;
 }
 
 /** Effects from a dense gradient g [N·D] at a submodule: Δf·(g·v) and Σ Δε·g. */
@@ -62,10 +65,12 @@ export async function attributeNodes(
   opts: NodeOptions,
 ): Promise<NodeAttribution> {
   opts.job?.progress(null, 'clean pass');
-  const cleanRun = await observe(ctx, clean, metric);
-  opts.job?.checkCancelled();
-  const patchRun = patch ? await observe(ctx, patch, metric) : null;
-  return attributeNodesFromStates(ctx, clean, cleanRun, patchRun, metric, opts);
+  const [cleanRun, patchRun] = await timed(opts.profiler, 'clean/patch pass', async () => {
+    const c = await observe(ctx, clean, metric);
+    opts.job?.checkCancelled();
+    return [c, patch ? await observe(ctx, patch, metric) : null] as const;
+  });
+  return timed(opts.profiler, opts.method, () => attributeNodesFromStates(ctx, clean, cleanRun, patchRun, metric, opts));
 }
 
 /**
@@ -107,7 +112,6 @@ export async function attributeNodesFromStates(
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`ig steps must be a positive integer, got ${steps}`);
     const big = tileBatch(clean, steps);
     const bigMetric = { ids: tile(metric.ids, steps), coef: tile(metric.coef, steps) };
-    const ones = new Tensor(new Float32Array(steps * B).fill(1), [1, steps * B]);
     for (const [i, name] of ctx.submodules.entries()) {
       job?.checkCancelled();
       job?.progress(i / ctx.submodules.length, `ig: ${name}`);
@@ -120,13 +124,11 @@ export async function attributeNodesFromStates(
         const o = k * N * D;
         for (let q = 0; q < N * D; q++) path[o + q] = (1 - a) * xc[q] + a * xp[q];
       }
-      const x = new Tensor(path, [steps * B, S, D]);
-      const { hs, hL } = await forwardFrom(ctx.model, big, cleanRun.acts, name, x);
-      const dx = await backwardTo(ctx.model, big, hs, hL, name, bigMetric, ones);
+      const dx = await pathGradient(ctx, big, cleanRun, name, new Tensor(path, [steps * B, S, D]), bigMetric);
       const g = new Float32Array(N * D);
       for (let k = 0; k < steps; k++) {
         const o = k * N * D;
-        for (let q = 0; q < N * D; q++) g[q] += dx.data[o + q] / steps;
+        for (let q = 0; q < N * D; q++) g[q] += dx[o + q] / steps;
       }
       grads.set(name, g);
       effects.set(name, effectsFromGrad(ctx, name, g, deltas.get(name)!));
@@ -140,6 +142,23 @@ export async function attributeNodesFromStates(
   }
   job?.progress(1, 'node effects done');
   return { effects, grads, deltas, clean: cleanRun, patch: patchRun, totalEffect };
+}
+
+/**
+ * ∂(Σ metric)/∂x at hook `name` with its activation replaced by x (the clean run elsewhere):
+ * one fused tail graph from the layer after the hook (attn_l, mlp_l and resid_l all add
+ * straight into h_{l+1}, so their gradient is ∂m/∂h_{l+1}; embed is h_0).
+ */
+export async function pathGradient(ctx: CircuitContext, batch: Batch, clean: RunState, name: string, x: F32, metric: MetricInputs): Promise<Float32Array> {
+  const n = x.shape[0] / clean.acts.get('embed')!.shape[0];
+  const l = layerOf(name);
+  let h = x;
+  if (kindOf(name) === 'attn' || kindOf(name) === 'mlp') {
+    const other = clean.acts.get(kindOf(name) === 'attn' ? `mlp_${l}` : `attn_${l}`)!;
+    h = add3(tile(layerInput(clean.acts, l), n), x, tile(other, n));
+  }
+  const ones = new Tensor(new Float32Array(x.shape[0]).fill(1), [x.shape[0]]);
+  return (await ctx.model.tail(l + 1, batch, h, metric.ids, metric.coef, ones)).dh.data;
 }
 
 /** ∂m/∂x at every hook point of the unmodified clean run (one backward walk). */

@@ -8,6 +8,7 @@ import type { SessionCache } from '../engine/session';
 import { Tensor } from '../engine/tensor';
 import type { Sae } from '../saes/types';
 import { type SparseRows, sparsify } from './sparse';
+import { countFlops } from '../engine/profile';
 
 export class SaeOps {
   constructor(private readonly sessions: SessionCache) {}
@@ -16,6 +17,7 @@ export class SaeOps {
   async encode(sae: Sae, x: Float32Array, rows: number): Promise<SparseRows> {
     if (x.length !== rows * sae.d) throw new Error(`encode: ${x.length} values for ${rows}×${sae.d}`);
     if (sae.kind === 'identity') return sparsify(x, rows, sae.d);
+    countFlops(2 * rows * sae.d * sae.f);
     const key = `sae-encode:${sae.kind}:${sae.applyBDecToInput}:${sae.d}:${sae.f}`;
     const s = await this.sessions.get(key, () => {
       const g = new Graph();
@@ -24,7 +26,7 @@ export class SaeOps {
       const bEnc = g.input('b_enc', 'float32', [sae.f]);
       const bDec = g.input('b_dec', 'float32', [sae.d]);
       const centred = sae.applyBDecToInput ? xs.sub(bDec) : xs;
-      const pre = centred.matmul(enc.transpose([1, 0])).add(bEnc);
+      const pre = centred.matmulT(enc).add(bEnc);
       if (sae.kind === 'jumprelu') {
         const thr = g.input('threshold', 'float32', [sae.f]);
         g.output('f', pre.mul(pre.sub(thr).step()).relu());
@@ -69,6 +71,7 @@ export class SaeOps {
   project(sae: Sae, g: Float32Array, pattern: SparseRows, gOffset = 0): Float32Array {
     const D = sae.d;
     const out = new Float32Array(pattern.idx.length);
+    countFlops(2 * D * pattern.idx.length);
     for (let r = 0; r < pattern.rows; r++) {
       const o = gOffset + r * D;
       for (let k = pattern.ptr[r]; k < pattern.ptr[r + 1]; k++) {

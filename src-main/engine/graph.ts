@@ -42,6 +42,8 @@ export class Sym {
   /** 1 where x > 0, else 0 (float); no gradient. */
   step(): Sym { return this.graph.apply('Step', [this]); }
   matmul(o: Sym): Sym { return this.graph.apply('MatMul', [this, o]); }
+  /** this · oᵀ for a 2-D o (an HF Linear weight or SAE encoder rows). */
+  matmulT(o: Sym): Sym { return this.graph.apply('MatMulNT', [this, o]); }
   softmax(): Sym { return this.graph.apply('Softmax', [this]); }
   logSoftmax(): Sym { return this.graph.apply('LogSoftmax', [this]); }
   sum(axes: number[], keepdims = true): Sym { return this.graph.apply('ReduceSum', [this], { axes, keepdims }); }

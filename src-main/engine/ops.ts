@@ -152,6 +152,27 @@ export const OPS: Record<string, OpDef> = {
     },
   },
 
+  /** A · Bᵀ with B [N, K]: onnxruntime's Gemm(transB) reads B in place (no transposed copy). */
+  MatMulNT: {
+    infer: ([a, b]) => {
+      if (b.rank !== 2 || a.rank < 2) throw new Error(`MatMulNT needs A of rank >= 2 and B of rank 2, got [${a.shape}] x [${b.shape}]ᵀ`);
+      if (a.shape[a.rank - 1] !== b.shape[1]) throw new Error(`MatMulNT: inner dims differ, [${a.shape}] x [${b.shape}]ᵀ`);
+      return { shape: [...a.shape.slice(0, -1), b.shape[0]], dtype: 'float32' };
+    },
+    onnx: (e, [a, b], out, _a, n) => {
+      if (n.inputs[0].rank === 2) return e.node('Gemm', [a, b], [out], { transB: 1 });
+      const t = e.tmp();
+      e.node('Transpose', [b], [t], { perm: [1, 0] });
+      e.node('MatMul', [a, t], [out]);
+    },
+    eval: ([a, b]) => N.matmul(a, N.transpose(b, [1, 0])),
+    vjp: (g, n, p) => {
+      const [a, b] = n.inputs;
+      const gT = g.transpose([...range(g.rank - 2), g.rank - 1, g.rank - 2]);
+      return [g.matmul(b), unbroadcast(gT.matmul(a), b.shape, p)];
+    },
+  },
+
   Softmax: {
     infer: ([x]) => ({ shape: [...x.shape], dtype: x.dtype }),
     onnx: (e, ins, out) => e.node('Softmax', ins, [out], { axis: -1 }),

@@ -18,6 +18,7 @@ import { type Structure, generateAgreement, writeJsonl } from '../data/generator
 import { identitySaeSet } from '../saes/identity';
 import { Tensor } from '../engine/tensor';
 import { contentHash } from '../util/hash';
+import { type SaeQualityRow, measureSaeQuality } from '../circuits/sae-quality';
 import { APP_VERSION } from '../version';
 import type { JobContext } from './context';
 import { runtime } from './runtime';
@@ -43,6 +44,8 @@ export interface DiscoverParams {
 
 export interface DiscoverResult {
   circuit: CircuitFile;
+  /** Reconstruction quality of each SAE on (up to) the first 10 examples' clean prefixes. */
+  saeQuality: SaeQualityRow[];
   dataReport: LoadReport;
   notes: string[];
   seconds: number;
@@ -99,6 +102,7 @@ export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<D
   job.checkCancelled();
   const { examples, records, report } = loadExamples(ctx, p.data, p.nopair, p.n, p.seed);
   job.progress(0, formatReport(report));
+  const saeQuality = p.neurons ? [] : await measureSaeQuality(ctx, ctx.model.batchFromIds(examples.slice(0, 10).map((e) => e.clean)));
   const totals = await discover(ctx, examples, {
     method: p.method,
     steps: p.steps,
@@ -131,7 +135,7 @@ export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<D
     nodes,
     edges,
   };
-  return { circuit, dataReport: report, notes, seconds: (performance.now() - t0) / 1000 };
+  return { circuit, saeQuality, dataReport: report, notes, seconds: (performance.now() - t0) / 1000 };
 }
 
 export interface EvaluateParams {

@@ -10,6 +10,7 @@
  * segment kind serves every layer (and every model of the same shape).
  */
 import { Graph, type Sym, concat, gather } from '../engine/graph';
+import { grad } from '../engine/autodiff';
 
 export interface NeoxConfig {
   hiddenSize: number;
@@ -202,5 +203,39 @@ export function embedGraph(c: NeoxConfig): Graph {
   const tokens = g.input('tokens', 'int32', ['B', 'S']);
   const table = g.input('embed', 'float32', [c.vocabSize, c.hiddenSize]);
   g.output('y', gather(table, tokens));
+  return g;
+}
+
+/** Weight inputs of layer l named `<key>.<l>`, for graphs that span several layers. */
+export function layerWeightInputs(g: Graph, c: NeoxConfig, l: number): Record<string, Sym> {
+  const shapes = paramShapes(c);
+  const names = layerParams(l);
+  return Object.fromEntries(Object.entries(names).map(([k, hf]) => [k, g.input(`${k}.${l}`, 'float32', shapes.get(hf)!)]));
+}
+
+/**
+ * Layers start..L−1, the metric head, and the backward pass to the tail's input in one graph:
+ * the forward intermediates feed the backward directly (no recomputation), one call per run.
+ * Outputs the metric `y` [B] and `dh` = d(Σ d_y·metric)/dh_start [B,S,D].
+ */
+export function tailGraph(c: NeoxConfig, start: number): Graph {
+  const g = new Graph();
+  const x = declareAttnInputs(g, c);
+  let h = x.h;
+  for (let l = start; l < c.numLayers; l++) {
+    const w = layerWeightInputs(g, c, l);
+    const a = attnBlock(g, c, { ...x, h }, w);
+    const m = mlpBlock(g, c, h, w);
+    h = h.add(a).add(m);
+  }
+  const y = metricHead(g, c, {
+    h,
+    select: g.input('select', 'float32', ['B', 'K', 'S']),
+    lnf_w: g.input('lnf_w', 'float32', [c.hiddenSize]),
+    lnf_b: g.input('lnf_b', 'float32', [c.hiddenSize]),
+  });
+  g.output('y', y);
+  const [dh] = grad(g, [{ name: 'y', sym: y }], [x.h]);
+  g.output('dh', dh!);
   return g;
 }

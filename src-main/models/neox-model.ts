@@ -22,8 +22,10 @@ import {
   metricHead,
   mlpBlock,
   rotaryDims,
+  tailGraph,
 } from './gptneox';
 import type { TextTokenizer } from './tokenizer';
+import { countFlops } from '../engine/profile';
 
 export type F32 = Tensor<Float32Array>;
 
@@ -136,6 +138,15 @@ export class NeoxModel {
     };
   }
 
+  /** Analytic FLOPs of one attention / MLP forward over `tokens` tokens of length S. */
+  private attnFlops(tokens: number, S: number): number {
+    const D = this.cfg.hiddenSize;
+    return tokens * (8 * D * D + 4 * S * D);
+  }
+  private mlpFlops(tokens: number): number {
+    return tokens * 4 * this.cfg.hiddenSize * this.cfg.intermediateSize;
+  }
+
   // ---- segments -----------------------------------------------------------------------------
 
   private key(kind: string): string {
@@ -184,17 +195,39 @@ export class NeoxModel {
     });
   }
 
+  /**
+   * From the input of layer `start` (h_start, [B,S,D]) to the metric, and back: returns the
+   * metric [B] and d(Σ cot·metric)/dh_start. One fused graph per start layer.
+   */
+  async tail(start: number, b: Batch, h: F32, ids: Tensor<Int32Array>, coef: F32, cot: F32): Promise<{ metric: F32; dh: F32 }> {
+    const c = this.cfg;
+    const tokens = h.shape[0] * h.shape[1];
+    const S = h.shape[1];
+    const D = c.hiddenSize;
+    const layers = c.numLayers - start;
+    countFlops(layers * tokens * (16 * D * D + 12 * S * D + 8 * D * c.intermediateSize));
+    const s = await this.sessions.get(this.key(`tail${start}:${c.numLayers}`), () => tailGraph(c, start));
+    const feeds: Record<string, Tensor> = { h, bias: b.bias, cos: b.cos, sin: b.sin, ...this.headFeeds(b, h), ids, coef, d_y: cot };
+    for (let l = start; l < c.numLayers; l++) {
+      for (const [k, name] of Object.entries(layerParams(l))) feeds[`${k}.${l}`] = this.weight(name);
+    }
+    const out = await s.run(feeds);
+    return { metric: out.y, dh: out.dh };
+  }
+
   async embed(b: Batch): Promise<F32> {
     const s = await this.sessions.get(this.key('embed'), () => embedGraph(this.cfg));
     return (await s.run({ tokens: b.tokens, embed: this.weight(globalParams.embed) })).y;
   }
 
   async attn(l: number, b: Batch, h: F32): Promise<F32> {
+    countFlops(this.attnFlops(h.shape[0] * h.shape[1], h.shape[1]));
     const s = await this.segment('attn', false);
     return (await s.run({ h, bias: b.bias, cos: b.cos, sin: b.sin, ...this.layerFeeds(l, ATTN_WEIGHTS) })).y;
   }
 
   async mlp(l: number, h: F32): Promise<F32> {
+    countFlops(this.mlpFlops(h.shape[0] * h.shape[1]));
     const s = await this.segment('mlp', false);
     return (await s.run({ h, ...this.layerFeeds(l, MLP_WEIGHTS) })).y;
   }
@@ -217,11 +250,15 @@ export class NeoxModel {
 
   /** dL/dh for a probe batch of cotangents g [P,B,S,D] on a_l. */
   async attnVjp(l: number, b: Batch, h: F32, g: F32): Promise<F32> {
+    const tokens = h.shape[0] * h.shape[1];
+    const D = this.cfg.hiddenSize;
+    countFlops(this.attnFlops(tokens, h.shape[1]) + g.shape[0] * tokens * (8 * D * D + 8 * h.shape[1] * D));
     const s = await this.segment('attn', true);
     return (await s.run({ h, bias: b.bias, cos: b.cos, sin: b.sin, d_y: g, ...this.layerFeeds(l, ATTN_WEIGHTS) })).dh;
   }
 
   async mlpVjp(l: number, h: F32, g: F32): Promise<F32> {
+    countFlops(this.mlpFlops(h.shape[0] * h.shape[1]) * (1 + g.shape[0]));
     const s = await this.segment('mlp', true);
     return (await s.run({ h, d_y: g, ...this.layerFeeds(l, MLP_WEIGHTS) })).dh;
   }

@@ -346,3 +346,18 @@ describe('aggregation and batching', () => {
 });
 
 export type { F32 };
+
+describe('SAE quality on load', () => {
+  it('measures variance explained and L0 like the plain reference (saes/encode-ref)', async () => {
+    const { measureSaeQuality } = await import('../../src-main/circuits/sae-quality');
+    const { saeQuality } = await import('../../src-main/saes/encode-ref');
+    const b = model.batchFromIds(examples.map((e) => e.clean));
+    const rows = await measureSaeQuality(ctx, b);
+    const { acts } = await model.forward(b);
+    for (const r of rows) {
+      const want = saeQuality(ctx.saes.get(r.submodule)!, acts.get(r.submodule)!.data);
+      expect(r.varianceExplained).toBeCloseTo(want.varianceExplained, 4);
+      expect(r.meanL0).toBeCloseTo(want.meanL0, 5);
+    }
+  });
+});

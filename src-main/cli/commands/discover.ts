@@ -64,6 +64,7 @@ export const discoverCommand: Command = {
       totalEffect: c.totalEffect,
       seconds: res.seconds,
       data: res.dataReport,
+      saeQuality: res.saeQuality,
       notes: res.notes,
     };
     if (values.json) {
@@ -72,6 +73,10 @@ export const discoverCommand: Command = {
     }
     for (const n of res.notes) console.error(`note: ${n}`);
     console.log(formatReport(res.dataReport));
+    if (res.saeQuality.length) {
+      console.log(`SAE reconstruction on ${res.saeQuality[0].tokens} tokens (variance explained, mean L0):`);
+      console.log(res.saeQuality.map((q) => `  ${q.submodule.padEnd(8)} ${(q.varianceExplained * 100).toFixed(1).padStart(6)}%  L0 ${q.meanL0.toFixed(1)}`).join('\n'));
+    }
     console.log(`circuit: ${c.nodes.length} nodes${c.edges ? `, ${c.edges.length} edges` : ''} (|effect| > ${params.nodeThreshold}${c.edges ? `, |weight| > ${params.edgeThreshold}` : ''})`);
     if (c.totalEffect !== null) console.log(`total effect m(patch) − m(clean): ${c.totalEffect.toFixed(4)}`);
     console.log(`wrote ${out} in ${res.seconds.toFixed(1)} s`);

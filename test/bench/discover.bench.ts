@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: discovery at Pythia-70M scale (random weights, real shapes), stage by stage,
+ * against the machine's MatMul rate and the method's compute floor. Not part of `npm test`.
+ *
+ *   node bin/run-ts.js test/bench/discover.bench.ts [--n 4,20,100] [--naive-n 4] [--skip-naive]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { SessionCache } from '../../src-main/engine/session';
+import { Profiler, activeProfiler } from '../../src-main/engine/profile';
+import { loadNeoxFolder } from '../../src-main/models/load';
+import { loadSaeSet } from '../../src-main/saes/load';
+import { SaeOps } from '../../src-main/circuits/sae-ops';
+import { type PreparedExample, discover, discoveryMetric } from '../../src-main/circuits/discover';
+import { attributeNodes } from '../../src-main/circuits/nodes';
+import { attributeEdges } from '../../src-main/circuits/edges';
+import { straightforwardDiscover } from './straightforward';
+import type { CircuitContext } from '../../src-main/circuits/state';
+import { mulberry32 } from '../helpers/random';
+import { BENCH_DIR, ensureBenchFixture } from './fixture';
+
+const { values } = parseArgs({ options: { n: { type: 'string', default: '4,20,100' }, 'naive-n': { type: 'string', default: '4' }, 'skip-naive': { type: 'boolean', default: false } } });
+const log = (m: string): void => console.error(m);
+const rss = (): number => process.resourceUsage().maxRSS / 1024 / 1024; // GiB
+
+async function matmulRate(): Promise<number> {
+  // [800,512] × [512,32768], the shape of the SAE encoders, through the same session path.
+  const { Graph } = await import('../../src-main/engine/graph');
+  const { Tensor } = await import('../../src-main/engine/tensor');
+  const g = new Graph();
+  const x = g.input('x', 'float32', ['N', 512]);
+  const w = g.input('w', 'float32', [512, 32768]);
+  g.output('y', x.matmul(w));
+  const s = await new SessionCache().get('bench:matmul', () => g);
+  const feeds = { x: Tensor.from(new Float32Array(800 * 512).fill(0.01), [800, 512]), w: Tensor.from(new Float32Array(512 * 32768).fill(0.01), [512, 32768]) };
+  await s.run(feeds);
+  const reps = 5;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await s.run(feeds);
+  return (2 * 800 * 512 * 32768 * reps) / ((performance.now() - t0) / 1000) / 1e9;
+}
+
+function examples(n: number, seed: number): PreparedExample[] {
+  const r = mulberry32(seed);
+  return Array.from({ length: n }, () => {
+    const clean = Array.from({ length: 6 }, () => 1 + Math.floor(r() * 50000));
+    const patch = [...clean];
+    patch[1] = 1 + Math.floor(r() * 50000); // the "subject" token differs, as in agreement pairs
+    return { clean, patch, cleanAnswer: 1 + Math.floor(r() * 50000), patchAnswer: 1 + Math.floor(r() * 50000) };
+  });
+}
+
+/** FLOPs the method cannot avoid: dense encoders (clean + patch) and IG's forward/backward. */
+function computeFloor(ctx: CircuitContext, n: number, steps: number): number {
+  const c = ctx.model.cfg;
+  const D = c.hiddenSize, I = c.intermediateSize, L = c.numLayers, S = 6;
+  const tokens = n * S;
+  let flops = ctx.submodules.length * 2 * tokens * 2 * D * ctx.saes.get('embed')!.f;
+  const layerFwd = 8 * D * D + 4 * S * D + 4 * D * I;
+  const layerBwd = 8 * D * D + 8 * S * D + 4 * D * I;
+  for (const sub of ctx.submodules) {
+    const l = sub === 'embed' ? -1 : Number(sub.split('_')[1]);
+    const after = L - 1 - l; // layers run after the hook point
+    flops += steps * tokens * after * (layerFwd + layerBwd);
+  }
+  return flops;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const fx = await ensureBenchFixture(log);
+  const rate = await matmulRate();
+  log(`MatMul rate: ${rate.toFixed(1)} GFLOP/s`);
+
+  const t0 = performance.now();
+  const sessions = new SessionCache();
+  const model = await loadNeoxFolder(fx.model, sessions);
+  const saes = loadSaeSet(fx.saes, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const rssAfterLoad = rss();
+  log(`load: ${loadSeconds.toFixed(2)} s, RSS ${rssAfterLoad.toFixed(2)} GiB`);
+  const ctx: CircuitContext = { model, saes, ops: new SaeOps(sessions), submodules: model.hookPoints };
+
+  // Warm the sessions (graph compilation is a one-time cost, reported separately).
+  const tw = performance.now();
+  await discover(ctx, examples(2, 99), { method: 'ig', steps: 2, aggregation: 'sum', nodeThreshold: 0.1, batchSize: 2, nodesOnly: false });
+  const warmSeconds = (performance.now() - tw) / 1000;
+
+  const runs = [];
+  for (const n of values.n!.split(',').map(Number)) {
+    const p = new Profiler();
+    activeProfiler.current = p;
+    const stats = { selected: 0 };
+    const t1 = performance.now();
+    await discover(ctx, examples(n, 1), { method: 'ig', steps: 10, aggregation: 'sum', nodeThreshold: 0.1, batchSize: 10, nodesOnly: false, profiler: p, stats });
+    const wall = (performance.now() - t1) / 1000;
+    activeProfiler.current = null;
+    const floor = computeFloor(ctx, n, 10) / (rate * 1e9);
+    const stages = [...p.seconds].map(([stage, s]) => ({ stage, seconds: s, gflop: (p.flops.get(stage) ?? 0) / 1e9, gflops: (p.flops.get(stage) ?? 0) / 1e9 / s }));
+    runs.push({ n, wall, floorSeconds: floor, ratioToFloor: wall / floor, selectedDownstream: stats.selected, stages, peakRssGiB: rss() });
+    log(`N=${n}: ${wall.toFixed(2)} s (floor ${floor.toFixed(2)} s, ×${(wall / floor).toFixed(2)}), ${stats.selected} downstream nodes selected, peak RSS ${rss().toFixed(2)} GiB`);
+    for (const s of stages) log(`   ${s.stage.padEnd(18)} ${s.seconds.toFixed(2).padStart(7)} s  ${s.gflop.toFixed(1).padStart(8)} GFLOP  ${s.gflops.toFixed(1).padStart(7)} GFLOP/s`);
+  }
+
+  // Side by side: the straightforward algorithm and ours on the same N examples (one batch).
+  let comparison = null;
+  if (!values['skip-naive']) {
+    const n = Number(values['naive-n']);
+    const ex = examples(n, 1);
+    const clean = model.batchFromIds(ex.map((e) => e.clean));
+    const patch = model.batchFromIds(ex.map((e) => e.patch!));
+    const metric = discoveryMetric(ex);
+    const pf = new Profiler();
+    activeProfiler.current = pf;
+    const t1 = performance.now();
+    const nodes = await attributeNodes(ctx, clean, patch, metric, { method: 'ig', steps: 10, profiler: pf });
+    await pf.time('edges', () => attributeEdges(ctx, clean, nodes, { nodeThreshold: 0.1, aggregation: 'sum' }));
+    const fastWall = (performance.now() - t1) / 1000;
+    const pn = new Profiler();
+    activeProfiler.current = pn;
+    const t2 = performance.now();
+    const naive = await straightforwardDiscover(sessions, ctx, clean, patch, metric, 10, 0.1, pn);
+    const naiveWall = (performance.now() - t2) / 1000;
+    activeProfiler.current = null;
+    // Same numbers: compare every node effect of a few submodules.
+    let maxErr = 0;
+    let maxVal = 0;
+    for (const name of ['embed', 'attn_2', 'resid_5']) {
+      const e = nodes.effects.get(name)!;
+      const F1 = saes.get(name)!.f + 1;
+      const dn = naive.effects.get(name)!;
+      for (let t = 0; t < e.resc.length; t++) {
+        for (let q = e.act.ptr[t]; q < e.act.ptr[t + 1]; q++) {
+          maxErr = Math.max(maxErr, Math.abs(e.act.val[q] - dn[t * F1 + e.act.idx[q]]));
+          maxVal = Math.max(maxVal, Math.abs(e.act.val[q]));
+        }
+        maxErr = Math.max(maxErr, Math.abs(e.resc[t] - dn[t * F1 + F1 - 1]));
+      }
+    }
+    const stages = (p: Profiler) => Object.fromEntries([...p.seconds].map(([k, v]) => [k, { seconds: v, gflop: (p.flops.get(k) ?? 0) / 1e9 }]));
+    comparison = { n, fast: { wall: fastWall, stages: stages(pf) }, straightforward: { wall: naiveWall, stages: stages(pn) }, speedup: naiveWall / fastWall, nodeEffectMaxAbsDiff: maxErr, nodeEffectMaxAbs: maxVal };
+    log(`straightforward vs ours, N=${n}: ${naiveWall.toFixed(2)} s vs ${fastWall.toFixed(2)} s (×${(naiveWall / fastWall).toFixed(1)}); node effects agree to ${maxErr.toExponential(2)} (max |effect| ${maxVal.toExponential(2)})`);
+    for (const k of new Set([...pf.seconds.keys(), ...pn.seconds.keys()])) {
+      log(`   ${k.padEnd(18)} ${(pn.seconds.get(k) ?? 0).toFixed(2).padStart(8)} s  vs ${(pf.seconds.get(k) ?? 0).toFixed(2).padStart(7)} s`);
+    }
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: totalmem() / 2 ** 30, node: process.version, onnxruntime: ort.env.versions?.common ?? 'unknown', provider: 'cpu' },
+    matmulGflops: rate,
+    loadSeconds,
+    rssAfterLoadGiB: rssAfterLoad,
+    warmupSeconds: warmSeconds,
+    runs,
+    comparison,
+    peakRssGiB: rss(),
+  };
+  const out = join(BENCH_DIR, 'report.json');
+  writeFileSync(out, JSON.stringify(report, null, 2));
+  console.log(JSON.stringify(report, null, 2));
+  log(`wrote ${out}`);
+}
+
+await main();

@@ -1,0 +1,71 @@
+/**
+ * The benchmark's inputs, generated once and cached outside git (.cache/bench): a random
+ * GPT-NeoX with Pythia-70M-deduped's exact shapes, and 19 random SAEs of 32 768 features in the
+ * dictionary_learning layout (ae.pt), with unit-norm decoder columns and encoder biases set so
+ * about 50–100 features are active per token. Cost depends on the shapes, not the values.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SessionCache } from '../../src-main/engine/session';
+import { loadNeoxFolder } from '../../src-main/models/load';
+import { dictionaryLearningFolder } from '../../src-main/saes/load';
+import { writeAePt } from '../helpers/circuit-fixture';
+import { writeRandomNeoxFolder } from '../helpers/neox-folder';
+import { mulberry32, randn } from '../helpers/random';
+
+export const BENCH_DIR = join(process.cwd(), '.cache', 'bench');
+export const F = 32768;
+export const TARGET_ACTIVE = 75;
+
+export interface BenchFixture {
+  model: string;
+  saes: string;
+}
+
+export async function ensureBenchFixture(log: (m: string) => void): Promise<BenchFixture> {
+  const model = join(BENCH_DIR, 'model');
+  const saes = join(BENCH_DIR, 'saes');
+  const done = join(BENCH_DIR, 'READY');
+  if (existsSync(done)) return { model, saes };
+  mkdirSync(BENCH_DIR, { recursive: true });
+  log('generating a random Pythia-70M-shaped model (once; cached in .cache/bench)');
+  writeRandomNeoxFolder(model, { size: 'pythia70m', seed: 70, dtype: 'F32' });
+  // Activation scale per hook point, to place the encoder biases.
+  const m = await loadNeoxFolder(model, new SessionCache());
+  const rnd = mulberry32(1);
+  const ids = Array.from({ length: 16 }, () => Array.from({ length: 8 }, () => Math.floor(rnd() * 50000)));
+  const { acts } = await m.forward(m.batchFromIds(ids));
+  const D = m.cfg.hiddenSize;
+  for (const [i, sub] of m.hookPoints.entries()) {
+    const x = acts.get(sub)!.data;
+    // Centre with the token mean (b_dec) and measure the spread of x − b_dec.
+    const bDec = new Float32Array(D);
+    const rows = x.length / D;
+    for (let r = 0; r < rows; r++) for (let q = 0; q < D; q++) bDec[q] += x[r * D + q] / rows;
+    let ss = 0;
+    for (let r = 0; r < rows; r++) for (let q = 0; q < D; q++) ss += (x[r * D + q] - bDec[q]) ** 2;
+    const sigma = Math.sqrt(ss / rows / D); // per-coordinate spread; v·(x − b) ~ N(0, σ²) for unit v
+    // P(z > t) = 75 / 32768 → t ≈ 2.84
+    const t = 2.84;
+    const r2 = mulberry32(1000 + i);
+    const dec = new Float32Array(F * D);
+    for (let f = 0; f < F; f++) {
+      let n2 = 0;
+      for (let q = 0; q < D; q++) {
+        const v = randn(r2);
+        dec[f * D + q] = v;
+        n2 += v * v;
+      }
+      const inv = 1 / Math.sqrt(n2);
+      for (let q = 0; q < D; q++) dec[f * D + q] *= inv;
+    }
+    const bEnc = new Float32Array(F).fill(-t * sigma);
+    const dir = join(saes, dictionaryLearningFolder(sub), `10_${F}`);
+    mkdirSync(dir, { recursive: true });
+    // Encoder rows = decoder directions (tied), a valid dictionary_learning AutoEncoder.
+    writeAePt(join(dir, 'ae.pt'), { kind: 'relu', d: D, f: F, enc: dec, bEnc, dec, bDec, applyBDecToInput: true, source: dir });
+    log(`  wrote ${sub} SAE (${i + 1}/19)`);
+  }
+  writeFileSync(done, new Date().toISOString());
+  return { model, saes };
+}
