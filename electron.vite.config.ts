@@ -55,6 +55,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src-main/app/main.ts'),
           'compute-worker': resolve(root, 'src-main/jobs/worker.ts'),
+          'sae-load-worker': resolve(root, 'src-main/saes/load-worker.ts'),
         },
         output: {
           entryFileNames: '[name].js',

@@ -8,7 +8,7 @@
 import { Tensor } from '../engine/tensor';
 import type { JobContext } from '../jobs/context';
 import type { Batch, F32 } from '../models/neox-model';
-import { type CircuitContext, type Delta, type MetricInputs, type RunState, delta, observe, saeOf, zeroState } from './state';
+import { type CircuitContext, type Delta, type MetricInputs, type RunState, delta, observeAll, saeOf, zeroState } from './state';
 import type { SparseRows } from './sparse';
 import { type Profiler, timed } from '../engine/profile';
 import { forwardFrom, kindOf, layerInput, layerOf, tile, tileBatch, rows as sliceRows } from './walk';
@@ -66,9 +66,8 @@ export async function attributeNodes(
 ): Promise<NodeAttribution> {
   opts.job?.progress(null, 'clean pass');
   const [cleanRun, patchRun] = await timed(opts.profiler, 'clean/patch pass', async () => {
-    const c = await observe(ctx, clean, metric);
-    opts.job?.checkCancelled();
-    return [c, patch ? await observe(ctx, patch, metric) : null] as const;
+    const [c, p] = await observeAll(ctx, patch ? [clean, patch] : [clean], metric);
+    return [c, p ?? null] as const;
   });
   return timed(opts.profiler, opts.method, () => attributeNodesFromStates(ctx, clean, cleanRun, patchRun, metric, opts));
 }

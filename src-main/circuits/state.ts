@@ -53,12 +53,50 @@ export async function decompose(ctx: CircuitContext, name: string, x: Float32Arr
 
 /** Clean (or patch) pass: nothing replaced, the SAEs only observe. */
 export async function observe(ctx: CircuitContext, batch: Batch, metric: MetricInputs): Promise<RunState> {
-  const { acts, h } = await ctx.model.forward(batch);
-  const [B, S] = batch.tokens.shape;
-  const states = new Map<string, SubmoduleState>();
-  for (const name of ctx.submodules) states.set(name, await decompose(ctx, name, acts.get(name)!.data, B * S));
-  const m = await ctx.model.metric(batch, h, metric.ids, metric.coef);
-  return { acts, states, metric: m.data };
+  return (await observeAll(ctx, [batch], metric))[0];
+}
+
+/**
+ * Several passes (clean and patch) whose activations are encoded together: one encoder call
+ * per submodule over all their tokens, since the dense encoder MatMul is more efficient with
+ * more rows. Each run's metric uses the same metric inputs.
+ */
+export async function observeAll(ctx: CircuitContext, batches: Batch[], metric: MetricInputs): Promise<RunState[]> {
+  const runs = [];
+  for (const b of batches) {
+    const { acts, h } = await ctx.model.forward(b);
+    const m = await ctx.model.metric(b, h, metric.ids, metric.coef);
+    runs.push({ acts, states: new Map<string, SubmoduleState>(), metric: m.data, rows: b.tokens.shape[0] * b.tokens.shape[1] });
+  }
+  for (const name of ctx.submodules) {
+    const total = runs.reduce((n, r) => n + r.rows, 0);
+    const D = saeOf(ctx, name).d;
+    const x = new Float32Array(total * D);
+    let off = 0;
+    for (const r of runs) {
+      x.set(r.acts.get(name)!.data, off * D);
+      off += r.rows;
+    }
+    const all = await decompose(ctx, name, x, total);
+    off = 0;
+    for (const r of runs) {
+      r.states.set(name, sliceState(all, off, r.rows, D));
+      off += r.rows;
+    }
+  }
+  return runs.map(({ acts, states, metric: m }) => ({ acts, states, metric: m }));
+}
+
+/** Rows [r0, r0 + n) of a state (views where possible). */
+function sliceState(s: SubmoduleState, r0: number, n: number, D: number): SubmoduleState {
+  const p0 = s.f.ptr[r0];
+  const ptr = new Int32Array(n + 1);
+  for (let r = 0; r <= n; r++) ptr[r] = s.f.ptr[r0 + r] - p0;
+  return {
+    x: s.x.subarray(r0 * D, (r0 + n) * D),
+    f: { rows: n, ptr, idx: s.f.idx.subarray(p0, s.f.ptr[r0 + n]), val: s.f.val.subarray(p0, s.f.ptr[r0 + n]) },
+    err: s.err.subarray(r0 * D, (r0 + n) * D),
+  };
 }
 
 /** The zero patch of a no-pair run: f = 0 and ε = 0, which decodes to x = b_dec. */

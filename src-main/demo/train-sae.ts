@@ -9,9 +9,11 @@
  *   along each column (ConstrainedAdam), after it the columns are renormalised;
  * - dead-feature resampling: every `resampleEvery` steps, features that fired on no row during
  *   the last `deadWindow` steps get a new direction drawn from the batch's activations with
- *   probability ∝ reconstruction error (encoder row = v·mean alive encoder norm·0.2, decoder
- *   column = v/‖v‖, encoder bias 0, Adam moments of those entries reset), followed by a
- *   short learning-rate re-warmup;
+ *   probability ∝ reconstruction error (decoder column = v/‖v‖, encoder row = v/‖v‖ · mean
+ *   alive encoder norm · 0.2, encoder bias 0, Adam moments of those entries reset), followed
+ *   by a short learning-rate re-warmup. The encoder row uses the normalised v as in
+ *   Anthropic's recipe that dictionary_learning follows (its code scales the raw v, which
+ *   makes a resampled feature fire ‖v‖ times too strongly and blew up training here);
  * - linear learning-rate warmup, linear decay over the last part; λ warmed up linearly too
  *   (dictionary_learning's sparsity warmup).
  *
@@ -296,7 +298,7 @@ async function resample(
     for (let j = 0; j < d; j++) ss += v[j]! ** 2;
     const norm = Math.sqrt(ss) || 1;
     for (let j = 0; j < d; j++) {
-      p.encW[i * d + j] = v[j]! * aliveNorm * 0.2;
+      p.encW[i * d + j] = (v[j]! / norm) * aliveNorm * 0.2;
       p.decW[j * f + i] = v[j]! / norm;
     }
     p.encB[i] = 0;

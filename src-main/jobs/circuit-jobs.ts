@@ -66,7 +66,7 @@ async function loadContext(model: string, saes: string | null, neurons: boolean,
   if (neurons) set = identitySaeSet(submodules, m.cfg.hiddenSize);
   else {
     if (!saes) throw new Error('an SAE folder is required (or use neurons)');
-    set = rt.saes(saes, {
+    set = await rt.saes(saes, {
       submodules,
       d: m.cfg.hiddenSize,
       layers: m.cfg.numLayers,

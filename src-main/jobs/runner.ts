@@ -2,9 +2,8 @@
  * Runs jobs in the compute worker: typed promises, progress callbacks, cancellation through an
  * AbortSignal (forwarded to the worker as a shared flag it polls between compute steps).
  */
-import { Worker } from 'node:worker_threads';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../util/spawn-worker';
 import type { JobKind, JobParams, JobResult } from './kinds';
 import { CancelledError, type JobRequest, type WorkerMessage } from './protocol';
 
@@ -17,16 +16,6 @@ interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
   onProgress?: RunOptions['onProgress'];
-}
-
-function spawnWorker(): Worker {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    const entry = pathToFileURL(join(dirname(here), 'worker.ts')).href;
-    return new Worker(join(dirname(here), 'worker-boot.mjs'), { workerData: { entry } });
-  }
-  // Bundled (electron-vite): the worker is a sibling entry of the main bundle.
-  return new Worker(join(dirname(here), 'compute-worker.js'));
 }
 
 export class JobRunner {
@@ -67,7 +56,7 @@ export class JobRunner {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = spawnWorker();
+    const w = spawnWorker(new URL('./worker.ts', import.meta.url), 'compute-worker.js', import.meta.url);
     w.on('message', (m: WorkerMessage) => this.onMessage(m));
     w.on('error', (e) => this.failAll(new Error(`compute worker crashed: ${e.message}`)));
     w.on('exit', (code) => {

@@ -7,7 +7,8 @@ import { SessionCache, type EngineOptions } from '../engine/session';
 import { loadNeoxFolder } from '../models/load';
 import type { NeoxModel } from '../models/neox-model';
 import type { ModelInfo } from './kinds';
-import { type LoadSaeSetOptions, loadSaeSet } from '../saes/load';
+import type { LoadSaeSetOptions } from '../saes/load';
+import { loadSaeSetParallel } from '../saes/load-parallel';
 import type { SaeSet } from '../saes/types';
 import { rotaryDims } from '../models/gptneox';
 
@@ -19,15 +20,16 @@ export class Runtime {
     this.sessions = new SessionCache(opts);
   }
 
-  private readonly saeSets = new Map<string, SaeSet>();
+  private readonly saeSets = new Map<string, Promise<SaeSet>>();
 
-  /** SAE sets by folder and submodule list; loaded once per worker. */
-  saes(path: string, opts: LoadSaeSetOptions): SaeSet {
+  /** SAE sets by folder and submodule list; loaded once per worker, on two threads. */
+  saes(path: string, opts: LoadSaeSetOptions): Promise<SaeSet> {
     const key = `${resolve(path)}|${opts.submodules.join(',')}|${opts.d}`;
     let s = this.saeSets.get(key);
     if (!s) {
-      s = loadSaeSet(resolve(path), opts);
+      s = loadSaeSetParallel(resolve(path), opts);
       this.saeSets.set(key, s);
+      s.catch(() => this.saeSets.delete(key));
     }
     return s;
   }

@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { loadAutoEncoder } from './dictionary-learning';
 import { hookToSubmodule, loadSaelensSae, submoduleToHook } from './saelens';
 import { checkSaeArrays, type SaeLoadResult } from './sae-util';
-import type { SaeSet, Submodule } from './types';
+import type { Sae, SaeSet, Submodule } from './types';
 
 export { identitySae, identitySaeSet } from './identity';
 
@@ -185,6 +185,17 @@ export function detectSaeLayout(dir: string, layouts: readonly SaeLayout[] = SAE
 }
 
 export function loadSaeSet(dir: string, opts: LoadSaeSetOptions, layouts: readonly SaeLayout[] = SAE_LAYOUTS): SaeSet {
+  const { plan, paths } = planSaeSet(dir, opts, layouts);
+  const set: SaeSet = new Map();
+  for (const sub of opts.submodules) {
+    const { sae, notes } = plan.load(paths.get(sub)!, opts);
+    acceptSae(set, sub, sae, notes, opts);
+  }
+  return set;
+}
+
+/** Detects the layout and locates every requested SAE (before any weights are read). */
+export function planSaeSet(dir: string, opts: LoadSaeSetOptions, layouts: readonly SaeLayout[] = SAE_LAYOUTS): { plan: SaeLayoutPlan; paths: Map<Submodule, string> } {
   const note = (m: string) => opts.onNote?.(m);
   for (const sub of opts.submodules) {
     const m = SUBMODULE.exec(sub);
@@ -207,18 +218,16 @@ export function loadSaeSet(dir: string, opts: LoadSaeSetOptions, layouts: readon
     }
   }
   if (missing.length) throw new Error(`SAE set ${plan.root} (${plan.layout}): ${missing.join('; ')}`);
+  return { plan, paths };
+}
 
-  const set: SaeSet = new Map();
-  let done = 0;
-  for (const sub of opts.submodules) {
-    const { sae, notes } = plan.load(paths.get(sub)!, opts);
-    checkSaeArrays(sae);
-    if (sae.d !== opts.d) throw new Error(`${sae.source}: activation width ${sae.d}, model width ${opts.d}`);
-    notes.forEach(note);
-    set.set(sub, sae);
-    opts.onProgress?.(++done, opts.submodules.length, sub);
-  }
-  return set;
+/** Checks one loaded SAE against the model and adds it to the set. */
+export function acceptSae(set: SaeSet, sub: Submodule, sae: Sae, notes: string[], opts: LoadSaeSetOptions): void {
+  checkSaeArrays(sae);
+  if (sae.d !== opts.d) throw new Error(`${sae.source}: activation width ${sae.d}, model width ${opts.d}`);
+  notes.forEach((m) => opts.onNote?.(m));
+  set.set(sub, sae);
+  opts.onProgress?.(set.size, opts.submodules.length, sub);
 }
 
 /** The submodules of a model with `layers` layers, in the original's order (method.md §1.2). */

@@ -17,21 +17,26 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** [rows, cols] row-major → [cols, rows], in cache-friendly blocks (16.7M elements in ~0.1 s). */
+/**
+ * [rows, cols] row-major → [cols, rows], in 32×32 tiles over int32 views (the same bits; no
+ * float conversion): 16.7M elements in ~85 ms here.
+ */
 export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  const B = 64;
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    const r1 = Math.min(rows, r0 + B);
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) {
-        const base = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = src[base + c]!;
+  const s = new Int32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Int32Array(rows * cols);
+  const T = 32;
+  for (let c0 = 0; c0 < cols; c0 += T) {
+    const c1 = Math.min(cols, c0 + T);
+    for (let r0 = 0; r0 < rows; r0 += T) {
+      const r1 = Math.min(rows, r0 + T);
+      for (let c = c0; c < c1; c++) {
+        let o = c * rows + r0;
+        let i = r0 * cols + c;
+        for (let r = r0; r < r1; r++, o++, i += cols) out[o] = s[i]!;
       }
     }
   }
-  return out;
+  return new Float32Array(out.buffer);
 }
 
 /** Euclidean norm of each row of dec [F, D], in float64. */

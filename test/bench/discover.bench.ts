@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { SessionCache } from '../../src-main/engine/session';
 import { Profiler, activeProfiler } from '../../src-main/engine/profile';
 import { loadNeoxFolder } from '../../src-main/models/load';
-import { loadSaeSet } from '../../src-main/saes/load';
+import { loadSaeSetParallel } from '../../src-main/saes/load-parallel';
 import { SaeOps } from '../../src-main/circuits/sae-ops';
 import { type PreparedExample, discover, discoveryMetric } from '../../src-main/circuits/discover';
 import { attributeNodes } from '../../src-main/circuits/nodes';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sessions = new SessionCache();
   const model = await loadNeoxFolder(fx.model, sessions);
-  const saes = loadSaeSet(fx.saes, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
+  const saes = await loadSaeSetParallel(fx.saes, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = rss();
   log(`load: ${loadSeconds.toFixed(2)} s, RSS ${rssAfterLoad.toFixed(2)} GiB`);
