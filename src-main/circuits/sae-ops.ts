@@ -26,7 +26,7 @@ export class SaeOps {
       const bEnc = g.input('b_enc', 'float32', [sae.f]);
       const bDec = g.input('b_dec', 'float32', [sae.d]);
       const centred = sae.applyBDecToInput ? xs.sub(bDec) : xs;
-      const pre = centred.matmulT(enc).add(bEnc);
+      const pre = centred.linearT(enc, bEnc);
       if (sae.kind === 'jumprelu') {
         const thr = g.input('threshold', 'float32', [sae.f]);
         g.output('f', pre.mul(pre.sub(thr).step()).relu());

@@ -4,6 +4,8 @@
  * held-out activations, and the cost of splicing in one SAE reconstruction.
  */
 import type { AgreementRecord } from '../data/agreement';
+import { Graph } from '../engine/graph';
+import type { SessionCache } from '../engine/session';
 import { Tensor } from '../engine/tensor';
 import type { F32, Hook, NeoxModel } from '../models/neox-model';
 import type { Sae } from '../saes/types';
@@ -110,67 +112,57 @@ export async function hookActivations(model: NeoxModel, seqs: readonly number[][
   return out;
 }
 
-/** x̂ = SAE(x) for rows of x [N, D], dense float32 (plain TypeScript; fine for the demo's sizes). */
-export function reconstruct(sae: Sae, x: Float32Array): { xHat: Float32Array; l0: Float32Array } {
+/** Encode + decode graph of a canonical ReLU SAE: x̂ [N,D] and, per feature, the rows it fires on. */
+function saeEvalGraph(d: number, f: number): Graph {
+  const g = new Graph();
+  const x = g.input('x', 'float32', ['N', d]);
+  const enc = g.input('enc', 'float32', [f, d]);
+  const bEnc = g.input('b_enc', 'float32', [f]);
+  const dec = g.input('dec', 'float32', [f, d]);
+  const bDec = g.input('b_dec', 'float32', [d]);
+  const feats = x.sub(bDec).matmul(enc.transpose([1, 0])).add(bEnc).relu();
+  g.output('x_hat', feats.matmul(dec).add(bDec));
+  g.output('fired', feats.step().sum([0], false));
+  return g;
+}
+
+/** x̂ = SAE(x) for rows of x [N, D] (ReLU SAEs with b_dec subtracted, as the demo's), and per-feature firing counts. */
+export async function reconstruct(sessions: SessionCache, sae: Sae, x: Float32Array): Promise<{ xHat: Float32Array; fired: Float32Array }> {
+  if (sae.kind !== 'relu' || !sae.applyBDecToInput) throw new Error(`${sae.source}: reconstruct handles dictionary_learning ReLU SAEs only`);
   const { d, f } = sae;
-  const n = x.length / d;
-  const xHat = new Float32Array(x.length);
-  const l0 = new Float32Array(n);
-  const xc = new Float32Array(d);
-  const acc = new Float64Array(d);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < d; j++) xc[j] = x[r * d + j]! - (sae.applyBDecToInput ? sae.bDec[j]! : 0);
-    for (let j = 0; j < d; j++) acc[j] = sae.bDec[j]!;
-    let active = 0;
-    for (let i = 0; i < f; i++) {
-      let s = sae.bEnc[i]!;
-      const base = i * d;
-      for (let j = 0; j < d; j++) s += sae.enc[base + j]! * xc[j]!;
-      if (s > 0) {
-        active++;
-        for (let j = 0; j < d; j++) acc[j]! += s * sae.dec[base + j]!;
-      }
-    }
-    l0[r] = active;
-    for (let j = 0; j < d; j++) xHat[r * d + j] = acc[j]!;
-  }
-  return { xHat, l0 };
+  const s = await sessions.get(`demo-sae-eval:${d}:${f}`, () => saeEvalGraph(d, f));
+  const out = await s.run({
+    x: new Tensor(x, [x.length / d, d]),
+    enc: new Tensor(sae.enc, [f, d]),
+    b_enc: new Tensor(sae.bEnc, [f]),
+    dec: new Tensor(sae.dec, [f, d]),
+    b_dec: new Tensor(sae.bDec, [d]),
+  });
+  return { xHat: out.x_hat!.data, fired: out.fired!.data };
 }
 
 export interface SaeMetrics {
   /** 1 − Σ_d Var(x − x̂) / Σ_d Var(x) over held-out rows (dictionary_learning's frac_variance_explained). */
   varianceExplained: number;
+  /** Mean number of active features per row. */
   meanL0: number;
   /** Features active on none of the held-out rows. */
   deadFraction: number;
-  /** 1 − mean‖x − x̂‖² / mean‖x‖² (reconstruction of the raw, uncentred activations). */
-  fvuRaw: number;
+  rows: number;
 }
 
-export function saeMetrics(sae: Sae, x: Float32Array): SaeMetrics {
+export async function saeMetrics(sessions: SessionCache, sae: Sae, x: Float32Array): Promise<SaeMetrics> {
   const { d, f } = sae;
   const n = x.length / d;
-  const { xHat } = reconstruct(sae, x);
-  // Which features ever fire (recomputed cheaply: a feature fires where its pre-activation > 0).
-  const alive = new Uint8Array(f);
+  const { xHat, fired } = await reconstruct(sessions, sae, x);
   let l0 = 0;
-  const xc = new Float32Array(d);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < d; j++) xc[j] = x[r * d + j]! - (sae.applyBDecToInput ? sae.bDec[j]! : 0);
-    for (let i = 0; i < f; i++) {
-      let s = sae.bEnc[i]!;
-      const base = i * d;
-      for (let j = 0; j < d; j++) s += sae.enc[base + j]! * xc[j]!;
-      if (s > 0) {
-        alive[i] = 1;
-        l0++;
-      }
-    }
+  let dead = 0;
+  for (let i = 0; i < f; i++) {
+    l0 += fired[i]!;
+    if (fired[i] === 0) dead++;
   }
   let total = 0;
   let resid = 0;
-  let rawX = 0;
-  let rawE = 0;
   for (let j = 0; j < d; j++) {
     let mx = 0;
     let me = 0;
@@ -182,22 +174,14 @@ export function saeMetrics(sae: Sae, x: Float32Array): SaeMetrics {
     me /= n;
     for (let r = 0; r < n; r++) {
       const v = x[r * d + j]!;
-      const e = v - xHat[r * d + j]!;
       total += (v - mx) ** 2;
-      resid += (e - me) ** 2;
-      rawX += v * v;
-      rawE += e * e;
+      resid += (v - xHat[r * d + j]! - me) ** 2;
     }
   }
-  return {
-    varianceExplained: 1 - resid / total,
-    meanL0: l0 / n,
-    deadFraction: alive.reduce((a, b) => a + (b ? 0 : 1), 0) / f,
-    fvuRaw: 1 - rawE / rawX,
-  };
+  return { varianceExplained: 1 - resid / total, meanL0: l0 / n, deadFraction: dead / f, rows: n };
 }
 
 /** A hook that replaces the activation at `name` by its SAE reconstruction. */
-export function reconstructionHook(name: string, sae: Sae): Hook {
-  return (hook: string, x: F32) => (hook === name ? new Tensor(reconstruct(sae, x.data).xHat, x.shape) : undefined);
+export function reconstructionHook(sessions: SessionCache, name: string, sae: Sae): Hook {
+  return async (hook: string, x: F32) => (hook === name ? new Tensor((await reconstruct(sessions, sae, x.data)).xHat, x.shape) : undefined);
 }

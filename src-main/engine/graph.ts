@@ -44,6 +44,8 @@ export class Sym {
   matmul(o: Sym): Sym { return this.graph.apply('MatMul', [this, o]); }
   /** this · oᵀ for a 2-D o (an HF Linear weight or SAE encoder rows). */
   matmulT(o: Sym): Sym { return this.graph.apply('MatMulNT', [this, o]); }
+  /** this · wᵀ + b for a 2-D this (a single Gemm). */
+  linearT(w: Sym, b: Sym): Sym { return this.graph.apply('LinearNT', [this, w, b]); }
   softmax(): Sym { return this.graph.apply('Softmax', [this]); }
   logSoftmax(): Sym { return this.graph.apply('LogSoftmax', [this]); }
   sum(axes: number[], keepdims = true): Sym { return this.graph.apply('ReduceSum', [this], { axes, keepdims }); }

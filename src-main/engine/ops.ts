@@ -173,6 +173,22 @@ export const OPS: Record<string, OpDef> = {
     },
   },
 
+  /** A · Wᵀ + b for a 2-D A (one Gemm, which onnxruntime can fuse with a following Relu). */
+  LinearNT: {
+    infer: ([a, w, b]) => {
+      if (a.rank !== 2 || w.rank !== 2 || b.rank !== 1) throw new Error(`LinearNT needs A [N,K], W [M,K], b [M], got [${a.shape}], [${w.shape}], [${b.shape}]`);
+      if (a.shape[1] !== w.shape[1] || b.shape[0] !== w.shape[0]) throw new Error(`LinearNT: shapes [${a.shape}], [${w.shape}], [${b.shape}] do not fit`);
+      return { shape: [a.shape[0], w.shape[0]], dtype: 'float32' };
+    },
+    onnx: (e, ins, out) => e.node('Gemm', ins, [out], { transB: 1 }),
+    eval: ([a, w, b]) => N.binary(N.matmul(a, N.transpose(w, [1, 0])), b, (x, y) => x + y),
+    vjp: (g, n, p) => {
+      const [a, w, b] = n.inputs;
+      const gT = g.transpose([...range(g.rank - 2), g.rank - 1, g.rank - 2]);
+      return [g.matmul(w), unbroadcast(gT.matmul(a), w.shape, p), unbroadcast(g, b.shape, p)];
+    },
+  },
+
   Softmax: {
     infer: ([x]) => ({ shape: [...x.shape], dtype: x.dtype }),
     onnx: (e, ins, out) => e.node('Softmax', ins, [out], { axis: -1 }),

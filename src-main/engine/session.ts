@@ -73,6 +73,9 @@ export class SessionCache {
       graphOptimizationLevel: (process.env.SFC_ORT_OPT as 'all') ?? 'all',
       intraOpNumThreads: this.opts.threads ?? 0,
       interOpNumThreads: 1,
+      // The arena keeps every block it ever grew to; without it memory goes back after a run,
+      // which keeps peak RSS near the live working set (weights dominate).
+      enableCpuMemArena: process.env.SFC_ORT_ARENA === '1',
     });
     const live = new Set(session.inputNames);
     const inputs = graph.inputs.map((s) => s.attrs.name as string).filter((n) => live.has(n));

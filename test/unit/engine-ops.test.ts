@@ -45,6 +45,7 @@ function cases(): Case[] {
     { name: 'MatMul broadcast', shapes: [[1, S, D], [B, D, K]], build: ([a, b]) => a.matmul(b) },
     { name: 'MatMulNT 2-D (Gemm)', shapes: [[S, D], [K, D]], build: ([a, b]) => a.matmulT(b) },
     { name: 'MatMulNT 3-D', shapes: [[B, S, D], [K, D]], build: ([a, b]) => a.matmulT(b) },
+    { name: 'LinearNT (Gemm + bias)', shapes: [[S, D], [K, D], [K]], build: ([a, w, b]) => a.linearT(w, b) },
     { name: 'Softmax', shapes: [[B, S, D]], build: ([a]) => a.softmax() },
     { name: 'LogSoftmax', shapes: [[B, D]], build: ([a]) => a.logSoftmax() },
     { name: 'ReduceSum keep', shapes: [[B, S, D]], build: ([a]) => a.sum([-1], true) },
