@@ -6,7 +6,7 @@ import { Tensor } from '../engine/tensor';
 import type { JobContext } from '../jobs/context';
 import { type Profiler, timed } from '../engine/profile';
 import { type Aggregation, type EdgeSums, attributeEdges, yEdges } from './edges';
-import { type NodeMethod, attributeNodes } from './nodes';
+import { type NodeEffect, type NodeMethod, attributeNodes } from './nodes';
 import { type CircuitContext, type MetricInputs, saeOf } from './state';
 
 /** One example, tokenized: prefixes and answer ids. patch is null for no-pair data. */
@@ -97,18 +97,7 @@ export async function discover(
     const metric = discoveryMetric(part);
     const nodes = await attributeNodes(ctx, clean, patch, metric, { method: opts.method, steps: opts.steps, job: sub && phase(sub, 0, opts.nodesOnly ? 1 : 0.5), profiler: opts.profiler });
     if (nodes.totalEffect) total += nodes.totalEffect.reduce((a, b) => a + b, 0);
-    await timed(opts.profiler, 'aggregation', async () => {
-    for (const name of ctx.submodules) {
-      const e = nodes.effects.get(name)!;
-      const acc = effects.get(name)!;
-      const F = saeOf(ctx, name).f;
-      for (let n = 0; n < e.resc.length; n++) {
-        const base = opts.aggregation === 'sum' ? 0 : (n % S) * (F + 1);
-        for (let q = e.act.ptr[n]; q < e.act.ptr[n + 1]; q++) acc[base + e.act.idx[q]] += e.act.val[q];
-        acc[base + F] += e.resc[n];
-      }
-    }
-    });
+    await timed(opts.profiler, 'aggregation', async () => accumulateNodes(ctx, nodes.effects, effects, opts.aggregation, S));
     if (edges) {
       if (opts.method === 'exact') throw new Error("edges need gradients: use method 'ig' or 'attrib' (or --nodes-only)");
       await timed(opts.profiler, 'edges', () =>
@@ -121,6 +110,20 @@ export async function discover(
     }
   }
   return { effects, edges, totalEffect: paired ? total : null, examples: examples.length, positions };
+}
+
+/** Adds one batch's per-token effects into the running sums ([F+1] or [S·(F+1)] per submodule). */
+function accumulateNodes(ctx: CircuitContext, batch: Map<string, NodeEffect>, sums: Map<string, Float64Array>, aggregation: Aggregation, S: number): void {
+  for (const name of ctx.submodules) {
+    const e = batch.get(name)!;
+    const acc = sums.get(name)!;
+    const F = saeOf(ctx, name).f;
+    for (let n = 0; n < e.resc.length; n++) {
+      const base = aggregation === 'sum' ? 0 : (n % S) * (F + 1);
+      for (let q = e.act.ptr[n]; q < e.act.ptr[n + 1]; q++) acc[base + e.act.idx[q]] += e.act.val[q];
+      acc[base + F] += e.resc[n];
+    }
+  }
 }
 
 function phase(job: JobContext, from: number, to: number): JobContext {

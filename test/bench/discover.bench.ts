@@ -84,6 +84,14 @@ async function main(): Promise<void> {
   log(`load: ${loadSeconds.toFixed(2)} s, RSS ${rssAfterLoad.toFixed(2)} GiB`);
   const ctx: CircuitContext = { model, saes, ops: new SaeOps(sessions), submodules: model.hookPoints };
 
+  // Plain forward pass, batch 10 × 8 tokens (the model alone, all hook points read).
+  const fwdBatch = model.batchFromIds(examples(10, 5).map((e) => [...e.clean, 7, 9]));
+  await model.forward(fwdBatch);
+  const tf = performance.now();
+  for (let i = 0; i < 10; i++) await model.forward(fwdBatch);
+  const forwardMs = (performance.now() - tf) / 10;
+  log(`forward, batch 10 × 8 tokens: ${forwardMs.toFixed(1)} ms`);
+
   // Warm the sessions (graph compilation is a one-time cost, reported separately).
   const tw = performance.now();
   await discover(ctx, examples(2, 99), { method: 'ig', steps: 2, aggregation: 'sum', nodeThreshold: 0.1, batchSize: 2, nodesOnly: false });
@@ -153,6 +161,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: totalmem() / 2 ** 30, node: process.version, onnxruntime: ort.env.versions?.common ?? 'unknown', provider: 'cpu' },
     matmulGflops: rate,
     loadSeconds,
+    forward10x8Ms: forwardMs,
     rssAfterLoadGiB: rssAfterLoad,
     warmupSeconds: warmSeconds,
     runs,
