@@ -37,7 +37,12 @@ export const DEMO_RECIPE = {
     corpusSeed: 21,
     sentences: 6000,
     expansion: 4,
-    l1: 2,
+    /**
+     * λ per kind of hook point (activations normalised to mean ‖x‖² = D). The MLP outputs need
+     * a weaker penalty: at λ ≥ 0.75 a third of their features die and stay dead through
+     * resampling; at 0.5 the attention outputs exceed L0 32.
+     */
+    l1: { embed: 1, attn: 1, mlp: 0.5, resid: 1 } as Record<'embed' | 'attn' | 'mlp' | 'resid', number>,
     lr: 2e-3,
     steps: 1000,
     batch: 2048,
@@ -148,8 +153,9 @@ export async function buildDemo(out: string, o: BuildOptions = {}): Promise<Demo
     const trainInfo = new Map<string, HookReport['train']>();
     for (const [i, hook] of hookPoints(config).entries()) {
       const ts = now();
-      const r = await trainSae(acts.get(hook)!, config.hiddenSize, { ...R.sae, f: F, seed: R.sae.seed + i, sessions });
-      writeAe(saeDir, hook, R.sae.run, r.state, aeConfigJson(R, hook, config.hiddenSize, F, r.scale));
+      const l1 = lambdaFor(R, hook);
+      const r = await trainSae(acts.get(hook)!, config.hiddenSize, { ...R.sae, l1, f: F, seed: R.sae.seed + i, sessions });
+      writeAe(saeDir, hook, R.sae.run, r.state, aeConfigJson(R, hook, config.hiddenSize, F, l1, r.scale));
       trainInfo.set(hook, { scale: r.scale, resampled: r.resampled, seconds: now() - ts });
       log(`sae ${hook}: train recon ${r.final.recon.toFixed(4)} (normalised units), L0 ${r.final.l0.toFixed(1)}, resampled ${r.resampled.join('+') || 0} (${(now() - ts).toFixed(0)} s)`);
       acts.delete(hook);
@@ -222,7 +228,15 @@ export async function measureSaes(
   return out;
 }
 
-function aeConfigJson(R: DemoRecipe, hook: string, d: number, f: number, scale: number): Record<string, unknown> {
+/** The recipe's λ for a hook point ('embed', 'attn_0', ...). */
+export function lambdaFor(R: DemoRecipe, hook: string): number {
+  const kind = hook.split('_')[0] as keyof DemoRecipe['sae']['l1'];
+  const l1 = R.sae.l1[kind];
+  if (l1 === undefined) throw new Error(`demo recipe: no λ for hook point ${hook}`);
+  return l1;
+}
+
+function aeConfigJson(R: DemoRecipe, hook: string, d: number, f: number, l1: number, scale: number): Record<string, unknown> {
   const s = R.sae;
   return {
     trainer: {
@@ -231,7 +245,7 @@ function aeConfigJson(R: DemoRecipe, hook: string, d: number, f: number, scale: 
       activation_dim: d,
       dict_size: f,
       lr: s.lr,
-      l1_penalty: s.l1,
+      l1_penalty: l1,
       warmup_steps: s.warmup,
       resample_steps: s.resampleEvery,
       sparsity_warmup_steps: s.sparsityWarmup,
@@ -322,8 +336,9 @@ export function demoReadme(r: DemoReport): string {
     '',
     `- LM: ${R.lm.steps} steps of ${R.lm.tokensPerStep}+ tokens (${(r.lm.tokens / 1e6).toFixed(2)} M tokens), Adam (β 0.9/0.999), peak lr ${R.lm.peakLr}, ${R.lm.warmup} warmup steps, cosine decay to ${R.lm.finalLr} × peak,`,
     `  weight decay ${R.lm.weightDecay}, gradient clipping ${R.lm.clip}; loss ${r.lm.firstLoss.toFixed(3)} → ${r.lm.finalLoss.toFixed(3)} nats/token; ${r.lm.msPerStep.toFixed(0)} ms/step.`,
-    `- SAEs: ${R.sae.sentences} sentences of activations per hook point, ${R.sae.steps} steps of ${R.sae.batch} rows, λ ${R.sae.l1} on activations`,
-    `  normalised to mean ‖x‖² = D, lr ${R.sae.lr}, resampling every ${R.sae.resampleEvery} steps (dead = silent for ${R.sae.deadWindow} steps).`,
+    `- SAEs: ${R.sae.sentences} sentences of activations per hook point, ${R.sae.steps} steps of ${R.sae.batch} rows, Adam lr ${R.sae.lr} (warmup ${R.sae.warmup},`,
+    `  linear decay from step ${R.sae.decayStart}), λ ${Object.entries(R.sae.l1).map(([k, v]) => `${v} (${k})`).join(', ')} on activations normalised to mean ‖x‖² = D,`,
+    `  resampling every ${R.sae.resampleEvery} steps (dead = silent for ${R.sae.deadWindow} steps).`,
     `- Time on the machine that made it (onnxruntime CPU, one intra-op thread): data ${r.seconds.data.toFixed(0)} s, LM ${r.seconds.lm.toFixed(0)} s,`,
     `  activations ${r.seconds.activations.toFixed(0)} s, SAEs ${r.seconds.saes.toFixed(0)} s, evaluation ${r.seconds.evaluation.toFixed(0)} s; total ${r.seconds.total.toFixed(0)} s.`,
     '',

@@ -2,7 +2,7 @@
  * The `sfc` command end to end on a generated workspace (model, ae.pt SAEs, JSONL): model info,
  * predict, discover → evaluate, and user errors that name the file and the problem.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,22 @@ describe('sfc CLI', () => {
     expect(c.edges).toBeNull();
     expect(c.positions).toHaveLength(2);
     expect(c.nodes.every((n) => n.feature !== 'error' && n.id.includes('@'))).toBe(true);
+  });
+
+  it('Ctrl-C cancels a running discovery cleanly (exit 130, no output file)', async () => {
+    const child = spawn(process.execPath, [bin, 'discover', '--model', fx.model, '--saes', fx.saes, '--data', fx.data, '--steps', '400', '--n', '12', '--out', 'cancelled.json'], { cwd: root });
+    let err = '';
+    const code = await new Promise<number>((resolve) => {
+      child.stderr.on('data', (d) => {
+        err += String(d);
+        if (/batch 1\/2/.test(err) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c ?? -1));
+    });
+    expect(err).toMatch(/cancelling/);
+    expect(code).toBe(130);
+    expect(err).toMatch(/sfc: cancelled/);
+    expect(() => readFileSync(join(root, 'cancelled.json'))).toThrow();
   });
 
   it('user errors name the file and the problem', () => {
