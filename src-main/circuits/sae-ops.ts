@@ -3,20 +3,36 @@
  * runs in onnxruntime; decoding and gradient projection touch only active features, in plain
  * TypeScript over the CSR rows.
  */
-import { Graph } from '../engine/graph';
+import { Graph, type Sym } from '../engine/graph';
 import type { SessionCache } from '../engine/session';
 import { Tensor } from '../engine/tensor';
 import type { Sae } from '../saes/types';
-import { type SparseRows, sparsify } from './sparse';
+import { type SparseRows, concatRows, fromFlat, sparsify } from './sparse';
 import { countFlops } from '../engine/profile';
+
+/** Largest flat position an encoder call may produce (int32 indices). */
+const MAX_FLAT = 2 ** 31 - 1;
 
 export class SaeOps {
   constructor(private readonly sessions: SessionCache) {}
 
-  /** f = encode(x) for rows of x [rows, D], kept sparse. */
+  /**
+   * f = encode(x) for rows of x [rows, D], kept sparse. The session returns only the active
+   * features (flat positions and values): the dense [rows, F] matrix never leaves onnxruntime,
+   * which saves copying it out and scanning it in JavaScript.
+   */
   async encode(sae: Sae, x: Float32Array, rows: number): Promise<SparseRows> {
     if (x.length !== rows * sae.d) throw new Error(`encode: ${x.length} values for ${rows}×${sae.d}`);
     if (sae.kind === 'identity') return sparsify(x, rows, sae.d);
+    const chunk = Math.max(1, Math.floor(MAX_FLAT / sae.f)); // int32 flat positions
+    if (rows > chunk) {
+      const parts: SparseRows[] = [];
+      for (let r = 0; r < rows; r += chunk) {
+        const n = Math.min(chunk, rows - r);
+        parts.push(await this.encode(sae, x.subarray(r * sae.d, (r + n) * sae.d), n));
+      }
+      return concatRows(parts);
+    }
     countFlops(2 * rows * sae.d * sae.f);
     const key = `sae-encode:${sae.kind}:${sae.applyBDecToInput}:${sae.d}:${sae.f}`;
     const s = await this.sessions.get(key, () => {
@@ -27,10 +43,14 @@ export class SaeOps {
       const bDec = g.input('b_dec', 'float32', [sae.d]);
       const centred = sae.applyBDecToInput ? xs.sub(bDec) : xs;
       const pre = centred.linearT(enc, bEnc);
+      let f: Sym;
       if (sae.kind === 'jumprelu') {
         const thr = g.input('threshold', 'float32', [sae.f]);
-        g.output('f', pre.mul(pre.sub(thr).step()).relu());
-      } else g.output('f', pre.relu());
+        f = pre.mul(pre.sub(thr).step()).relu();
+      } else f = pre.relu();
+      const at = f.nonzeroFlat();
+      g.output('at', at);
+      g.output('val', f.gatherFlat(at));
       return g;
     });
     const feeds: Record<string, Tensor> = {
@@ -41,7 +61,7 @@ export class SaeOps {
     };
     if (sae.kind === 'jumprelu') feeds.threshold = new Tensor(sae.threshold!, [sae.f]);
     const out = await s.run(feeds);
-    return sparsify(out.f.data, rows, sae.f);
+    return fromFlat(out.at.data as unknown as Int32Array, out.val.data as Float32Array, rows, sae.f);
   }
 
   /** x̂ = Σ f_i dec[i] + b_dec, [rows, D]. */

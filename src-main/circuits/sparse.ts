@@ -32,6 +32,37 @@ export function sparsify(dense: Float32Array, rows: number, F: number): SparseRo
   return { rows, ptr, idx, val };
 }
 
+/** CSR rows from sorted flat positions (row · F + feature) and their values. */
+export function fromFlat(at: Int32Array, val: Float32Array, rows: number, F: number): SparseRows {
+  const ptr = new Int32Array(rows + 1);
+  const idx = new Int32Array(at.length);
+  for (let k = 0; k < at.length; k++) {
+    const r = Math.floor(at[k] / F);
+    idx[k] = at[k] - r * F;
+    ptr[r + 1]++;
+  }
+  for (let r = 0; r < rows; r++) ptr[r + 1] += ptr[r];
+  return { rows, ptr, idx, val };
+}
+
+/** Rows of several CSR blocks stacked in order. */
+export function concatRows(parts: SparseRows[]): SparseRows {
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const nnz = parts.reduce((n, p) => n + p.idx.length, 0);
+  const ptr = new Int32Array(rows + 1);
+  const idx = new Int32Array(nnz);
+  const val = new Float32Array(nnz);
+  let r0 = 0, k0 = 0;
+  for (const p of parts) {
+    for (let r = 1; r <= p.rows; r++) ptr[r0 + r] = k0 + p.ptr[r];
+    idx.set(p.idx, k0);
+    val.set(p.val, k0);
+    r0 += p.rows;
+    k0 += p.idx.length;
+  }
+  return { rows, ptr, idx, val };
+}
+
 export function emptyRows(rows: number): SparseRows {
   return { rows, ptr: new Int32Array(rows + 1), idx: new Int32Array(0), val: new Float32Array(0) };
 }

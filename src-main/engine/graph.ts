@@ -56,6 +56,10 @@ export class Sym {
     return this.graph.apply('Slice', [this], { axis, start, end });
   }
   stopGrad(): Sym { return this.graph.apply('StopGrad', [this]); }
+  /** Flat positions of the nonzero entries (int32, forward only). */
+  nonzeroFlat(): Sym { return this.graph.apply('NonZeroFlat', [this]); }
+  /** Values at flat positions (forward only). */
+  gatherFlat(idx: Sym): Sym { return this.graph.apply('GatherFlat', [this, idx]); }
   /** Exact GELU, 0.5·x·(1+erf(x/√2)), as Pythia uses. */
   gelu(): Sym { return this.mul(0.5).mul(this.mul(Math.SQRT1_2).erf().add(1)); }
 }

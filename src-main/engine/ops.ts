@@ -127,6 +127,40 @@ export const OPS: Record<string, OpDef> = {
     eval: ([x]) => N.unary(x, (v) => (v > 0 ? 1 : 0)),
     vjp: () => [null],
   },
+  /**
+   * Flat (row-major) positions of the nonzero entries, int32 [nnz]. Forward only: it lets an
+   * SAE encoder hand back its few active features instead of a dense [N, F] matrix.
+   */
+  NonZeroFlat: {
+    infer: () => ({ shape: ['nnz'], dtype: 'int32' }),
+    onnx: (e, [x], out) => {
+      const flat = e.tmp(), nz = e.tmp(), nz1 = e.tmp();
+      e.node('Reshape', [x, e.int64([-1])], [flat]);
+      e.node('NonZero', [flat], [nz]);
+      e.node('Reshape', [nz, e.int64([-1])], [nz1]);
+      e.node('Cast', [nz1], [out], { to: 6 });
+    },
+    eval: ([x]) => {
+      const pos: number[] = [];
+      x.data.forEach((v, i) => { if (v !== 0) pos.push(i); });
+      return { data: Float64Array.from(pos), shape: [pos.length] };
+    },
+    vjp: () => [null],
+  },
+  /** x.flatten()[idx]: the values at NonZeroFlat's positions. Forward only. */
+  GatherFlat: {
+    infer: ([x, i]) => {
+      if (i.dtype !== 'int32' && i.dtype !== 'int64') throw new Error('GatherFlat indices must be integers');
+      return { shape: [...i.shape], dtype: x.dtype };
+    },
+    onnx: (e, [x, i], out) => {
+      const flat = e.tmp();
+      e.node('Reshape', [x, e.int64([-1])], [flat]);
+      e.node('Gather', [flat, i], [out], { axis: 0 });
+    },
+    eval: ([x, i]) => ({ data: Float64Array.from(i.data, (k) => x.data[k]), shape: [...i.shape] }),
+    vjp: () => [null, null],
+  },
   StopGrad: {
     infer: ([x]) => ({ shape: [...x.shape], dtype: x.dtype }),
     onnx: (e, ins, out) => e.node('Identity', ins, [out]),

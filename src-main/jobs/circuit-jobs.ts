@@ -44,7 +44,7 @@ export interface DiscoverParams {
 
 export interface DiscoverResult {
   circuit: CircuitFile;
-  /** Reconstruction quality of each SAE on (up to) the first 10 examples' clean prefixes. */
+  /** Reconstruction quality of each SAE on the first examples' clean and patch prefixes (about 128 tokens). */
   saeQuality: SaeQualityRow[];
   dataReport: LoadReport;
   notes: string[];
@@ -96,13 +96,31 @@ function loadExamples(ctx: CircuitContext, data: string, nopair: boolean, n: num
   };
 }
 
+/**
+ * Prefixes to measure SAE quality on: clean and patch prefixes of the first examples until about
+ * `tokens` tokens. Variance explained over a handful of tokens is noisy (a 2-token prefix set has
+ * one fixed first token), so enough tokens matter more than which.
+ */
+function qualitySequences(examples: PreparedExample[], tokens: number): number[][] {
+  const out: number[][] = [];
+  let count = 0;
+  for (const e of examples) {
+    if (count >= tokens) break;
+    for (const ids of e.patch ? [e.clean, e.patch] : [e.clean]) {
+      out.push(ids);
+      count += ids.length;
+    }
+  }
+  return out;
+}
+
 export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<DiscoverResult> {
   const t0 = performance.now();
   const { ctx, notes } = await loadContext(p.model, p.saes, p.neurons, job);
   job.checkCancelled();
   const { examples, records, report } = loadExamples(ctx, p.data, p.nopair, p.n, p.seed);
   job.progress(0, formatReport(report));
-  const saeQuality = p.neurons ? [] : await measureSaeQuality(ctx, ctx.model.batchFromIds(examples.slice(0, 10).map((e) => e.clean)));
+  const saeQuality = p.neurons ? [] : await measureSaeQuality(ctx, ctx.model.batchFromIds(qualitySequences(examples, 128)));
   const totals = await discover(ctx, examples, {
     method: p.method,
     steps: p.steps,

@@ -9,7 +9,7 @@
  * the encoder (see normalizeDecoder).
  */
 import { readTorchStateDict, type ByteSource, type TorchTensor } from './torch-zip';
-import { normalizeDecoder, sameShape, type SaeLoadResult, transpose } from './sae-util';
+import { normalizeDecoder, sameShape, type SaeLoadResult, transposeWithRowNorms } from './sae-util';
 import type { Sae } from './types';
 
 export interface AeLoadOptions {
@@ -35,24 +35,29 @@ export function saeFromAutoEncoderState(state: Map<string, TorchTensor>, source:
   if (w.shape.length !== 2) throw new Error(`${source}: 'encoder.weight' has shape [${w.shape}], expected [F, D]`);
   const [f, d] = w.shape as [number, number];
   const expect: Record<string, number[]> = { bias: [d], 'encoder.bias': [f], 'decoder.weight': [d, f] };
+  // decoder.weight may arrive already transposed (read with `transposed`, carrying rowNorms).
+  const decW = state.get('decoder.weight')!;
+  const decTransposed = decW.rowNorms !== undefined;
   for (const [k, shape] of Object.entries(expect)) {
     const t = state.get(k)!;
-    if (!sameShape(t.shape, shape)) throw new Error(`${source}: '${k}' has shape [${t.shape}], expected [${shape}] (from encoder.weight [${f}, ${d}])`);
+    const stored = k === 'decoder.weight' && decTransposed ? [...t.shape].reverse() : t.shape;
+    if (!sameShape(stored, shape)) throw new Error(`${source}: '${k}' has shape [${stored}], expected [${shape}] (from encoder.weight [${f}, ${d}])`);
   }
+  const dec = decTransposed ? { out: decW.data, norms: decW.rowNorms! } : transposeWithRowNorms(decW.data, d, f);
   const sae: Sae = {
     kind: 'relu',
     d,
     f,
     enc: w.data,
     bEnc: state.get('encoder.bias')!.data,
-    dec: transpose(state.get('decoder.weight')!.data, d, f),
+    dec: dec.out,
     bDec: state.get('bias')!.data,
     applyBDecToInput: true,
     source,
   };
   const notes: string[] = [];
   if (opts.normalizeDecoder ?? true) {
-    const note = normalizeDecoder(sae, opts.normTolerance);
+    const note = normalizeDecoder(sae, opts.normTolerance, dec.norms);
     if (note) notes.push(note);
   }
   return { sae, notes };
@@ -61,5 +66,5 @@ export function saeFromAutoEncoderState(state: Map<string, TorchTensor>, source:
 /** Loads one `ae.pt` (a path, or a byte source for tests). */
 export function loadAutoEncoder(path: string | ByteSource, opts: AeLoadOptions = {}): SaeLoadResult {
   const source = typeof path === 'string' ? path : path.name;
-  return saeFromAutoEncoderState(readTorchStateDict(path), source, opts);
+  return saeFromAutoEncoderState(readTorchStateDict(path, { transposed: ['decoder.weight'] }), source, opts);
 }

@@ -173,6 +173,28 @@ describe('torch.save writer ↔ reader', () => {
     expect(sd.get('encoder.weight')!.data.buffer.byteLength).toBe(210000 * 4);
   });
 
+  it('reads tensors transposed, streamed or whole, with row norms (checked against a plain transpose)', () => {
+    const R = 37, C = 53; // R not a multiple of the 16-row band
+    const w = new Float32Array(R * C).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const path = join(tempDir('tr'), 'ae.pt');
+    writeTorchFile(path, { b: { shape: [R], data: new Float32Array(R).fill(1) }, w: { shape: [R, C], data: w } });
+    const plain = readTorchFile(path).get('w')!;
+    // crcLimit 0: storages are not CRC-checked, so the stored entry is streamed in bands;
+    // default: small entries are CRC-checked, so it is read whole and transposed.
+    for (const opts of [{ crcLimit: 0 }, {}]) {
+      const sd = readTorchFile(path, { ...opts, transposed: ['w'] });
+      const t = sd.get('w')!;
+      expect(t.shape).toEqual([C, R]);
+      expect(sd.get('b')!.shape).toEqual([R]);
+      for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) expect(t.data[c * R + r]).toBe(plain.data[r * C + c]);
+      for (let c = 0; c < C; c++) {
+        let ss = 0;
+        for (let r = 0; r < R; r++) ss += plain.data[r * C + c] ** 2;
+        expect(t.rowNorms![c]).toBeCloseTo(Math.sqrt(ss), 10);
+      }
+    }
+  });
+
   it('rejects a tensor whose data does not match its shape', () => {
     expect(() => torchSaveBytes({ x: { shape: [2, 2], data: new Float32Array(3) } })).toThrow(/'x': shape \[2,2\] needs 4 values, has 3/);
   });

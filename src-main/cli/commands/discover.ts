@@ -77,7 +77,10 @@ export const discoverCommand: Command = {
       console.log(`SAE reconstruction on ${res.saeQuality[0].tokens} tokens (variance explained, mean L0):`);
       console.log(res.saeQuality.map((q) => `  ${q.submodule.padEnd(8)} ${(q.varianceExplained * 100).toFixed(1).padStart(6)}%  L0 ${q.meanL0.toFixed(1)}`).join('\n'));
     }
-    console.log(`circuit: ${c.nodes.length} nodes${c.edges ? `, ${c.edges.length} edges` : ''} (|effect| > ${params.nodeThreshold}${c.edges ? `, |weight| > ${params.edgeThreshold}` : ''})`);
+    const kept = params.keepAll
+      ? 'every nonzero effect and weight (--keep-all)'
+      : `|effect| > ${params.nodeThreshold}${c.edges ? `, |weight| > ${params.edgeThreshold}` : ''}`;
+    console.log(`circuit: ${c.nodes.length} nodes${c.edges ? `, ${c.edges.length} edges` : ''} (${kept})`);
     if (c.totalEffect !== null) console.log(`total effect m(patch) − m(clean): ${c.totalEffect.toFixed(4)}`);
     console.log(`wrote ${out} in ${res.seconds.toFixed(1)} s`);
   },
