@@ -69,8 +69,8 @@ describe('sfc CLI', () => {
     expect(r.rows[0].faithfulness).toBeCloseTo(1, 4);
     expect(r.rows[0].completeness).toBeCloseTo(0, 4);
     expect(r.rows[1].nodes).toBe(0);
-    expect(r.rows[1].faithfulness).toBeCloseTo(0, 6);
-    expect(r.rows[1].completeness).toBeCloseTo(1, 6);
+    expect(r.rows[1].faithfulness).toBeCloseTo(0, 5);
+    expect(r.rows[1].completeness).toBeCloseTo(1, 5);
   });
 
   it('position-resolved, nodes-only, neuron circuits', () => {

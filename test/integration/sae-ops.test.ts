@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src-main/engine/session';
 import { SaeOps } from '../../src-main/circuits/sae-ops';
 import { concatRows, fromFlat, sparsify } from '../../src-main/circuits/sparse';
-import { encodeRef } from '../../src-main/saes/encode-ref';
+import { decodeRef, encodeRef } from '../../src-main/saes/encode-ref';
 import { randomSae } from '../helpers/random-sae';
 import { mulberry32, randn } from '../helpers/random';
 
@@ -38,6 +38,18 @@ describe('SaeOps.encode', () => {
       expect(active).toBeGreaterThan(rows); // the test means something: features do fire
     });
   }
+});
+
+describe('SaeOps.decode', () => {
+  it('equals the reference decoder, with an empty row', async () => {
+    const d = 24, f = 96, rows = 13;
+    const sae = randomSae(d, f, 8);
+    const x = randomRows(rows, d, 4);
+    x.fill(0, 2 * d, 3 * d);
+    const got = ops.decode(sae, await ops.encode(sae, x, rows));
+    const want = decodeRef(sae, encodeRef(sae, x));
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+  });
 });
 
 describe('CSR helpers', () => {
