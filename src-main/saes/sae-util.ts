@@ -40,32 +40,49 @@ export function transpose(src: Float32Array, rows: number, cols: number): Float3
 }
 
 /**
- * transpose() that also returns the Euclidean norm of each output row (float64), in the same
- * pass: loading is memory-bound, so the decoder-norm check costs no extra sweep over 67 MB.
+ * The transpose [cols, rows] of a [rows, cols] matrix that arrives in bands of consecutive rows,
+ * with the Euclidean norm of each output row summed on the way: loading is memory-bound, so
+ * the decoder-norm check costs no extra sweep over the weights. The torch reader feeds it bands
+ * straight from the file; transposeWithRowNorms feeds it a matrix already in memory.
  */
-export function transposeWithRowNorms(src: Float32Array, rows: number, cols: number): { out: Float32Array; norms: Float64Array } {
-  const out = new Float32Array(rows * cols);
-  const norms = new Float64Array(cols);
-  const T = 32;
-  for (let c0 = 0; c0 < cols; c0 += T) {
-    const c1 = Math.min(cols, c0 + T);
-    for (let r0 = 0; r0 < rows; r0 += T) {
-      const r1 = Math.min(rows, r0 + T);
-      for (let c = c0; c < c1; c++) {
-        let o = c * rows + r0;
-        let i = r0 * cols + c;
-        let ss = 0;
-        for (let r = r0; r < r1; r++, o++, i += cols) {
-          const v = src[i]!;
-          out[o] = v;
-          ss += v * v;
-        }
-        norms[c] += ss;
+export class RowNormTransposer {
+  /** Rows per band that keep a band of a 32 768-wide matrix in cache (2 MB). */
+  static readonly BAND = 16;
+  readonly out: Float32Array;
+  private readonly sumSq: Float64Array;
+
+  constructor(readonly rows: number, readonly cols: number) {
+    this.out = new Float32Array(rows * cols);
+    this.sumSq = new Float64Array(cols);
+  }
+
+  /** Source rows r0 … r0 + k − 1, row-major at the start of `band`. */
+  add(band: Float32Array, r0: number, k: number): void {
+    const { out, sumSq, rows: R, cols: C } = this;
+    for (let c = 0; c < C; c++) {
+      let o = c * R + r0;
+      let ss = 0;
+      for (let j = 0, i = c; j < k; j++, i += C, o++) {
+        const v = band[i]!;
+        out[o] = v;
+        ss += v * v;
       }
+      sumSq[c] += ss;
     }
   }
-  for (let c = 0; c < cols; c++) norms[c] = Math.sqrt(norms[c]!);
-  return { out, norms };
+
+  /** The transpose and its row norms (call once every row was added). */
+  finish(): { out: Float32Array; norms: Float64Array } {
+    return { out: this.out, norms: this.sumSq.map(Math.sqrt) };
+  }
+}
+
+/** [rows, cols] → [cols, rows] with the norms of the result's rows (see RowNormTransposer). */
+export function transposeWithRowNorms(src: Float32Array, rows: number, cols: number): { out: Float32Array; norms: Float64Array } {
+  const t = new RowNormTransposer(rows, cols);
+  const B = RowNormTransposer.BAND;
+  for (let r0 = 0; r0 < rows; r0 += B) t.add(src.subarray(r0 * cols), r0, Math.min(B, rows - r0));
+  return t.finish();
 }
 
 /** Euclidean norm of each row of dec [F, D], in float64. */

@@ -16,6 +16,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { isPyGlobal, pyGlobal, type PyGlobal, unpickle } from './pickle';
+import { RowNormTransposer, transposeWithRowNorms } from './sae-util';
 
 // ---------------------------------------------------------------------------------------------
 // Byte sources
@@ -296,7 +297,7 @@ const STORAGE_DTYPES: Record<string, [TorchDtype, number]> = {
   BoolStorage: ['bool', 1],
 };
 
-/** A storage as the pickle names it; its bytes are read on first use (see storageData). */
+/** A storage as the pickle names it; `load` reads its bytes on first use. */
 interface Storage {
   dtype: TorchDtype;
   numel: number;
@@ -397,7 +398,6 @@ function rebuildTensor(storage: unknown, offset: unknown, size: unknown, stride:
   Object.defineProperty(t, 'data', {
     enumerable: true,
     get: () => (data ??= tensorData(s.load(), offset, shape, strides)),
-    set: (v: Float32Array) => { data = v; },
   });
   for (const [k, v] of [['storage', s], ['offset', offset], ['strides', strides]] as const) Object.defineProperty(t, k, { value: v, enumerable: false });
   return t;
@@ -433,7 +433,7 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * A 2-D tensor [R, C] as its transpose [C, R] plus the row norms of the result. Contiguous
- * little-endian float32 in a stored (not deflated) entry is streamed in bands of 16 stored rows
+ * little-endian float32 in a stored (not deflated) entry is streamed in bands of stored rows
  * through one small buffer; anything else is read whole and transposed.
  */
 function readTransposed(t: LazyTensor, where: string): TorchTensor {
@@ -441,35 +441,20 @@ function readTransposed(t: LazyTensor, where: string): TorchTensor {
   const [R, C] = t.shape as [number, number];
   const s = t.storage;
   const streamable = s.dtype === 'float32' && !s.bigEndian && LITTLE_ENDIAN_HOST && s.entry.method === 0 && !s.verifyCrc && isContiguous(t.shape, t.strides);
-  const out = new Float32Array(R * C);
-  const norms = new Float64Array(C);
-  const scatter = (band: Float32Array, r0: number, k: number): void => {
-    for (let c = 0; c < C; c++) {
-      let o = c * R + r0;
-      let ss = 0;
-      for (let j = 0, i = c; j < k; j++, i += C, o++) {
-        const v = band[i]!;
-        out[o] = v;
-        ss += v * v;
-      }
-      norms[c] += ss;
-    }
-  };
-  const BAND = 16;
+  let result: { out: Float32Array; norms: Float64Array };
   if (streamable) {
+    const tr = new RowNormTransposer(R, C);
+    const B = RowNormTransposer.BAND;
     const start = entryDataOffset(s.zip, s.entry) + t.offset * 4;
-    const buf = new Float32Array(Math.min(BAND, R) * C);
-    for (let r0 = 0; r0 < R; r0 += BAND) {
-      const k = Math.min(BAND, R - r0);
+    const buf = new Float32Array(Math.min(B, R) * C);
+    for (let r0 = 0; r0 < R; r0 += B) {
+      const k = Math.min(B, R - r0);
       s.zip.source.readInto(start + r0 * C * 4, new Uint8Array(buf.buffer, 0, k * C * 4));
-      scatter(buf, r0, k);
+      tr.add(buf, r0, k);
     }
-  } else {
-    const data = t.data;
-    for (let r0 = 0; r0 < R; r0 += BAND) scatter(data.subarray(r0 * C), r0, Math.min(BAND, R - r0));
-  }
-  for (let c = 0; c < C; c++) norms[c] = Math.sqrt(norms[c]!);
-  return { dtype: t.dtype, shape: [C, R], data: out, rowNorms: norms, [TENSOR]: true } as TorchTensor;
+    result = tr.finish();
+  } else result = transposeWithRowNorms(t.data, R, C);
+  return { dtype: t.dtype, shape: [C, R], data: result.out, rowNorms: result.norms, [TENSOR]: true } as TorchTensor;
 }
 
 function torchGlobals(extra: Iterable<PyGlobal> = []): Map<string, PyGlobal> {

@@ -179,10 +179,15 @@ describe('torch.save writer ↔ reader', () => {
     const path = join(tempDir('tr'), 'ae.pt');
     writeTorchFile(path, { b: { shape: [R], data: new Float32Array(R).fill(1) }, w: { shape: [R, C], data: w } });
     const plain = readTorchFile(path).get('w')!;
-    // crcLimit 0: storages are not CRC-checked, so the stored entry is streamed in bands;
-    // default: small entries are CRC-checked, so it is read whole and transposed.
-    for (const opts of [{ crcLimit: 0 }, {}]) {
-      const sd = readTorchFile(path, { ...opts, transposed: ['w'] });
+    // crcLimit 0: storages are not CRC-checked, so the stored entry is streamed in bands of 16
+    // rows (3 band reads for 37 rows); default: small entries are CRC-checked, so it is read
+    // whole and transposed (no band reads).
+    for (const [opts, bandReads] of [[{ crcLimit: 0 }, 3], [{}, 0]] as const) {
+      const src = bufferSource(readFileSync(path), path);
+      let reads = 0;
+      const counted = { ...src, readInto: (o: number, t: Uint8Array) => { reads++; src.readInto(o, t); } };
+      const sd = readTorchStateDict(counted, { ...opts, transposed: ['w'] });
+      expect(reads).toBe(bandReads);
       const t = sd.get('w')!;
       expect(t.shape).toEqual([C, R]);
       expect(sd.get('b')!.shape).toEqual([R]);
