@@ -20,6 +20,7 @@ import { countFlops } from '../engine/profile';
 import type { NodeAttribution } from './nodes';
 import { type CircuitContext, saeOf } from './state';
 import { layerInput, layerOf, sliceBatch } from './walk';
+import { projectRow } from './sae-ops';
 
 export type Aggregation = 'sum' | 'none';
 
@@ -144,19 +145,22 @@ async function edgeBlock(
   const Fu1 = upSae.f + 1;
   const Fd1 = downSae.f + 1;
 
+  let widest = 0;
+  for (let r = 0; r < dUp.f.rows; r++) widest = Math.max(widest, dUp.f.ptr[r + 1] - dUp.f.ptr[r]);
+  const proj = new Float32Array(widest);
+
   /** Adds the edges of target t given its upstream cotangent u at token nu. */
   const emit = (t: Target, u: Float32Array, uOff: number, nu: number): void => {
     const sd = t.n % S;
     const su = nu % S;
     const base = opts.aggregation === 'sum' ? t.k * Fu1 : ((sd * Fd1 + t.k) * S + su) * Fu1;
     const f = dUp.f;
-    countFlops(2 * D * (f.ptr[nu + 1] - f.ptr[nu] + 1));
-    for (let q = f.ptr[nu]; q < f.ptr[nu + 1]; q++) {
+    const a = f.ptr[nu], e = f.ptr[nu + 1];
+    countFlops(2 * D * (e - a + 1));
+    projectRow(upSae, u, uOff, f.idx.subarray(a, e), proj);
+    for (let q = a; q < e; q++) {
       const j = f.idx[q];
-      let s = 0;
-      if (upSae.kind === 'identity') s = u[uOff + j];
-      else for (let d = 0; d < D; d++) s += u[uOff + d] * upSae.dec[j * D + d];
-      const w = s * f.val[q];
+      const w = proj[q - a] * f.val[q];
       if (w !== 0) out.set(base + j, (out.get(base + j) ?? 0) + w);
     }
     if (upSae.kind !== 'identity') {

@@ -1,7 +1,7 @@
 /**
  * SAE arithmetic for the circuit code. The dense encoder MatMul (the method's compute floor)
- * runs in onnxruntime; decoding and gradient projection touch only active features, in plain
- * TypeScript over the CSR rows.
+ * runs in onnxruntime; decoding and gradient projection touch only active features, over the
+ * CSR rows, in the C kernels of native/ (or their TypeScript twins below).
  */
 import { Graph, type Sym } from '../engine/graph';
 import type { SessionCache } from '../engine/session';
@@ -9,6 +9,7 @@ import { Tensor } from '../engine/tensor';
 import type { Sae } from '../saes/types';
 import { type SparseRows, concatRows, fromFlat, sparsify } from './sparse';
 import { countFlops } from '../engine/profile';
+import { nativeKernels } from '../engine/native-kernels';
 
 /** Largest flat position an encoder call may produce (int32 indices). */
 const MAX_FLAT = 2 ** 31 - 1;
@@ -66,21 +67,9 @@ export class SaeOps {
 
   /** x̂ = Σ f_i dec[i] + b_dec, [rows, D]. */
   decode(sae: Sae, f: SparseRows): Float32Array {
-    const D = sae.d;
-    const out = new Float32Array(f.rows * D);
-    for (let r = 0; r < f.rows; r++) {
-      const o = r * D;
-      if (sae.kind === 'identity') {
-        for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) out[o + f.idx[k]] += f.val[k];
-        continue;
-      }
-      for (let d = 0; d < D; d++) out[o + d] = sae.bDec[d];
-      for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) {
-        const v = f.val[k];
-        const row = f.idx[k] * D;
-        for (let d = 0; d < D; d++) out[o + d] += v * sae.dec[row + d];
-      }
-    }
+    const out = new Float32Array(f.rows * sae.d);
+    if (sae.kind !== 'identity' && nativeKernels) nativeKernels.decodeRows(sae.dec, sae.bDec, f.ptr, f.idx, f.val, f.rows, sae.d, out);
+    else decodeTs(sae, f, out);
     return out;
   }
 
@@ -89,23 +78,62 @@ export class SaeOps {
    * g is [rows, D] (∂/∂x) — the IG rule ∂m/∂f_i = (∂m/∂x)·v_i on active features only.
    */
   project(sae: Sae, g: Float32Array, pattern: SparseRows, gOffset = 0): Float32Array {
-    const D = sae.d;
     const out = new Float32Array(pattern.idx.length);
-    countFlops(2 * D * pattern.idx.length);
-    for (let r = 0; r < pattern.rows; r++) {
-      const o = gOffset + r * D;
-      for (let k = pattern.ptr[r]; k < pattern.ptr[r + 1]; k++) {
-        const i = pattern.idx[k];
-        if (sae.kind === 'identity') {
-          out[k] = g[o + i];
-          continue;
-        }
-        const row = i * D;
-        let s = 0;
-        for (let d = 0; d < D; d++) s += g[o + d] * sae.dec[row + d];
-        out[k] = s;
-      }
-    }
+    countFlops(2 * sae.d * pattern.idx.length);
+    if (sae.kind !== 'identity' && nativeKernels) {
+      const rowsG = g.subarray(gOffset, gOffset + pattern.rows * sae.d);
+      nativeKernels.projectRows(sae.dec, rowsG, pattern.ptr, pattern.idx, pattern.rows, sae.d, out);
+    } else projectTs(sae, g, pattern, gOffset, out);
     return out;
+  }
+}
+
+const ONE_ROW = new Int32Array(2);
+const NO_VALUES = new Float32Array(0);
+
+/**
+ * out[i] = g[gOffset … gOffset + D) · dec[idx[i]]: one row of g onto the given features (the
+ * edge rule's projection of a cotangent onto the upstream active features).
+ */
+export function projectRow(sae: Sae, g: Float32Array, gOffset: number, idx: Int32Array, out: Float32Array): void {
+  ONE_ROW[1] = idx.length;
+  if (sae.kind !== 'identity' && nativeKernels) nativeKernels.projectRows(sae.dec, g.subarray(gOffset, gOffset + sae.d), ONE_ROW, idx, 1, sae.d, out);
+  else projectTs(sae, g, { rows: 1, ptr: ONE_ROW, idx, val: NO_VALUES }, gOffset, out);
+}
+
+/** TypeScript twin of the native decodeRows (and the identity SAE's decode). */
+export function decodeTs(sae: Sae, f: SparseRows, out: Float32Array): void {
+  const D = sae.d;
+  for (let r = 0; r < f.rows; r++) {
+    const o = r * D;
+    if (sae.kind === 'identity') {
+      for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) out[o + f.idx[k]] += f.val[k];
+      continue;
+    }
+    for (let d = 0; d < D; d++) out[o + d] = sae.bDec[d];
+    for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) {
+      const v = f.val[k];
+      const row = f.idx[k] * D;
+      for (let d = 0; d < D; d++) out[o + d] += v * sae.dec[row + d];
+    }
+  }
+}
+
+/** TypeScript twin of the native projectRows (and the identity SAE's projection). */
+export function projectTs(sae: Sae, g: Float32Array, pattern: SparseRows, gOffset: number, out: Float32Array): void {
+  const D = sae.d;
+  for (let r = 0; r < pattern.rows; r++) {
+    const o = gOffset + r * D;
+    for (let k = pattern.ptr[r]; k < pattern.ptr[r + 1]; k++) {
+      const i = pattern.idx[k];
+      if (sae.kind === 'identity') {
+        out[k] = g[o + i];
+        continue;
+      }
+      const row = i * D;
+      let s = 0;
+      for (let d = 0; d < D; d++) s += g[o + d] * sae.dec[row + d];
+      out[k] = s;
+    }
   }
 }

@@ -17,6 +17,8 @@ export interface AeLoadOptions {
   normalizeDecoder?: boolean;
   /** Tolerance on |‖v_i‖ − 1| (default DECODER_NORM_TOLERANCE = 1e-5). */
   normTolerance?: number;
+  /** Map the encoder from the file instead of reading it (default true; see TorchLoadOptions.map). */
+  map?: boolean;
 }
 
 const KEYS = ['bias', 'encoder.weight', 'encoder.bias', 'decoder.weight'] as const;
@@ -66,5 +68,5 @@ export function saeFromAutoEncoderState(state: Map<string, TorchTensor>, source:
 /** Loads one `ae.pt` (a path, or a byte source for tests). */
 export function loadAutoEncoder(path: string | ByteSource, opts: AeLoadOptions = {}): SaeLoadResult {
   const source = typeof path === 'string' ? path : path.name;
-  return saeFromAutoEncoderState(readTorchStateDict(path, { transposed: ['decoder.weight'] }), source, opts);
+  return saeFromAutoEncoderState(readTorchStateDict(path, { transposed: ['decoder.weight'], map: opts.map }), source, opts);
 }

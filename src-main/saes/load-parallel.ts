@@ -1,16 +1,20 @@
 /**
- * loadSaeSet on several threads: reading, CRC checks and the decoder transpose of each ae.pt
- * run in a small worker pool (arrays are transferred back, so nothing is held twice). Same
- * checks and errors as the sequential loader.
+ * loadSaeSet, fast. Where weights can be mapped from their files (the native addon, outside
+ * Electron), loading is mostly the decoder transpose and runs right here: a mapping belongs to
+ * the thread that made it. Elsewhere reading, CRC checks and the transpose of each file run in a
+ * small worker pool (arrays are transferred back, so nothing is held twice). Same checks and
+ * errors either way.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { type LoadSaeSetOptions, acceptSae, planSaeSet } from './load';
+import { type LoadSaeSetOptions, acceptSae, loadSaeSet, planSaeSet } from './load';
+import { canMapFiles } from '../engine/native-kernels';
 import type { LoadReply, LoadRequest } from './load-worker';
 import type { Sae, SaeSet, Submodule } from './types';
 import { spawnWorker } from '../util/spawn-worker';
 
 export async function loadSaeSetParallel(dir: string, opts: LoadSaeSetOptions, threads = Math.min(2, availableParallelism())): Promise<SaeSet> {
+  if (opts.mapWeights !== false && canMapFiles()) return loadSaeSet(dir, opts);
   const { paths } = planSaeSet(dir, opts);
   const subs = [...opts.submodules];
   const results = new Map<Submodule, { sae: Sae; notes: string[] }>();

@@ -1,6 +1,6 @@
 /**
  * Loads single SAEs in a worker thread (see load-parallel.ts); the arrays come back transferred,
- * not copied.
+ * not copied. Nothing is mapped here: a mapping belongs to the thread that made it.
  */
 import { parentPort } from 'node:worker_threads';
 import { SAE_LAYOUTS, detectSaeLayout } from './load';
@@ -27,7 +27,7 @@ if (port) {
   port.on('message', (req: LoadRequest) => {
     try {
       const plan = detectSaeLayout(req.dir, SAE_LAYOUTS);
-      const { sae, notes } = plan.load(req.path, { submodules: [], d: 0, normalizeDecoder: req.normalizeDecoder, run: req.run });
+      const { sae, notes } = plan.load(req.path, { submodules: [], d: 0, normalizeDecoder: req.normalizeDecoder, run: req.run, mapWeights: false });
       port.postMessage({ id: req.id, sae, notes } satisfies LoadReply, transferList(sae));
     } catch (e) {
       port.postMessage({ id: req.id, error: (e as Error).message } satisfies LoadReply);

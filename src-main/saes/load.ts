@@ -27,6 +27,8 @@ export interface LoadSaeSetOptions {
   run?: string;
   /** Override each loader's decoder-norm default (see normalizeDecoder). */
   normalizeDecoder?: boolean;
+  /** Let loaders map weights from the file (default true; false where arrays change threads). */
+  mapWeights?: boolean;
   /** Things the user should hear about: rescaled decoders, choices between several candidates. */
   onNote?: (message: string) => void;
   /** Called after each SAE is loaded. */
@@ -109,7 +111,7 @@ export const dictionaryLearningLayout: SaeLayout = {
           runs.length > 1 ? [`${base}: several dictionaries (${runs.join(', ')}); using ${runs[0]} (the first in natural order; choose another with the run option)`] : [];
         return { path: join(base, runs[0]!, 'ae.pt'), notes };
       },
-      load: (path, opts) => loadAutoEncoder(path, { normalizeDecoder: opts.normalizeDecoder }),
+      load: (path, opts) => loadAutoEncoder(path, { normalizeDecoder: opts.normalizeDecoder, map: opts.mapWeights }),
     };
   },
 };

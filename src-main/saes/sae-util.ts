@@ -1,5 +1,6 @@
 /** Helpers shared by the SAE loaders. */
 import type { Sae } from './types';
+import { nativeKernels } from '../engine/native-kernels';
 
 /** What a loader produced, plus anything the user should be told (rescaling, choices made). */
 export interface SaeLoadResult {
@@ -46,8 +47,8 @@ export function transpose(src: Float32Array, rows: number, cols: number): Float3
  * straight from the file; transposeWithRowNorms feeds it a matrix already in memory.
  */
 export class RowNormTransposer {
-  /** Rows per band that keep a band of a 32 768-wide matrix in cache (2 MB). */
-  static readonly BAND = 16;
+  /** Rows per band: 64 rows (8 MB at 32 768 wide) suit both kernels (16 is 1.5–3× slower). */
+  static readonly BAND = 64;
   readonly out: Float32Array;
   private readonly sumSq: Float64Array;
 
@@ -59,21 +60,27 @@ export class RowNormTransposer {
   /** Source rows r0 … r0 + k − 1, row-major at the start of `band`. */
   add(band: Float32Array, r0: number, k: number): void {
     const { out, sumSq, rows: R, cols: C } = this;
-    for (let c = 0; c < C; c++) {
-      let o = c * R + r0;
-      let ss = 0;
-      for (let j = 0, i = c; j < k; j++, i += C, o++) {
-        const v = band[i]!;
-        out[o] = v;
-        ss += v * v;
-      }
-      sumSq[c] += ss;
-    }
+    if (nativeKernels) nativeKernels.transposeBand(band, out, sumSq, r0, k, R, C);
+    else transposeBandTs(band, out, sumSq, r0, k, R, C);
   }
 
   /** The transpose and its row norms (call once every row was added). */
   finish(): { out: Float32Array; norms: Float64Array } {
     return { out: this.out, norms: this.sumSq.map(Math.sqrt) };
+  }
+}
+
+/** TypeScript twin of the native transposeBand (engine/native-kernels.ts). */
+export function transposeBandTs(band: Float32Array, out: Float32Array, sumSq: Float64Array, r0: number, k: number, R: number, C: number): void {
+  for (let c = 0; c < C; c++) {
+    let o = c * R + r0;
+    let ss = 0;
+    for (let j = 0, i = c; j < k; j++, i += C, o++) {
+      const v = band[i]!;
+      out[o] = v;
+      ss += v * v;
+    }
+    sumSq[c] += ss;
   }
 }
 

@@ -17,6 +17,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { isPyGlobal, pyGlobal, type PyGlobal, unpickle } from './pickle';
 import { RowNormTransposer, transposeWithRowNorms } from './sae-util';
+import { nativeKernels } from '../engine/native-kernels';
 
 // ---------------------------------------------------------------------------------------------
 // Byte sources
@@ -29,6 +30,11 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array;
   /** Fills `target` with the bytes from `offset` (for streaming reads into a reused buffer). */
   readInto(offset: number, target: Uint8Array): void;
+  /**
+   * Bytes [offset, offset+length) mapped from the file rather than read (copy-on-write, so the
+   * file is never changed), or null where mapping is unavailable. Only file sources map.
+   */
+  mapRange?(offset: number, length: number): Uint8Array | null;
   close(): void;
 }
 
@@ -47,7 +53,8 @@ export function bufferSource(bytes: Uint8Array, name: string): ByteSource {
   };
 }
 
-export function fileSource(path: string): ByteSource {
+/** `map`: let mapRange map weights (native addon; default true). */
+export function fileSource(path: string, { map = true }: { map?: boolean } = {}): ByteSource {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -80,6 +87,11 @@ export function fileSource(path: string): ByteSource {
         if (n <= 0) throw new Error(`${path}: file truncated while reading`);
         done += n;
       }
+    },
+    mapRange(offset, length) {
+      if (!map || !nativeKernels) return null;
+      const ab = nativeKernels.mapRange(path, offset, length);
+      return ab ? new Uint8Array(ab) : null;
     },
     close() {
       closeSync(fd);
@@ -271,6 +283,12 @@ export interface TorchLoadOptions {
    * transposed array, so the stored layout is never held in memory (readTorchStateDict only).
    */
   transposed?: readonly string[];
+  /**
+   * Map large float32 storages from the file instead of reading them (default true; needs the
+   * native addon, and a runtime that allows external buffers: not Electron). Only where CRCs
+   * are not checked anyway (above crcLimit), so the same bytes are trusted either way.
+   */
+  map?: boolean;
 }
 
 /**
@@ -457,6 +475,16 @@ function readTransposed(t: LazyTensor, where: string): TorchTensor {
   return { dtype: t.dtype, shape: [C, R], data: result.out, rowNorms: result.norms, [TENSOR]: true } as TorchTensor;
 }
 
+/**
+ * A stored little-endian float32 entry mapped from its file (see ByteSource.mapRange), so the
+ * weights are used where the page cache already holds them: no read, no fresh memory to fault
+ * in, no second copy. Null when it cannot be (the caller reads the bytes instead).
+ */
+function mappedEntry(zip: ZipArchive, entry: ZipEntry, dtype: TorchDtype, bigEndian: boolean, verifyCrc: boolean): Uint8Array | null {
+  if (entry.method !== 0 || verifyCrc || dtype !== 'float32' || bigEndian || !LITTLE_ENDIAN_HOST || !zip.source.mapRange) return null;
+  return zip.source.mapRange(entryDataOffset(zip, entry), entry.size);
+}
+
 function torchGlobals(extra: Iterable<PyGlobal> = []): Map<string, PyGlobal> {
   const list: PyGlobal[] = [
     // OrderedDict() with no args; its items arrive by SETITEMS, its _metadata by BUILD.
@@ -524,7 +552,7 @@ function loadTorchObjectLazy(source: ByteSource, opts: TorchLoadOptions): unknow
     const storage: Storage = {
       dtype,
       numel,
-      load: () => (data ??= storageToFloat32(readEntry(zip, entry, verifyCrc), dtype, numel, bigEndian)),
+      load: () => (data ??= storageToFloat32(mappedEntry(zip, entry, dtype, bigEndian, verifyCrc) ?? readEntry(zip, entry, verifyCrc), dtype, numel, bigEndian)),
       zip,
       entry,
       bigEndian,
@@ -543,7 +571,7 @@ function loadTorchObjectLazy(source: ByteSource, opts: TorchLoadOptions): unknow
 
 /** Reads a saved state_dict (a dict of tensors), keyed in file order. */
 export function readTorchStateDict(source: ByteSource | string, opts: TorchLoadOptions = {}): Map<string, TorchTensor> {
-  const src = typeof source === 'string' ? fileSource(source) : source;
+  const src = typeof source === 'string' ? fileSource(source, { map: opts.map ?? true }) : source;
   try {
     const obj = loadTorchObjectLazy(src, opts);
     if (!(obj instanceof Map)) throw new Error(`${src.name}: expected a state_dict (a dict of tensors), found ${Array.isArray(obj) ? 'a list/tuple' : typeof obj}`);
@@ -565,5 +593,5 @@ export function readTorchStateDict(source: ByteSource | string, opts: TorchLoadO
 
 /** Convenience: state_dict of a torch.save file on disk. */
 export function readTorchFile(path: string, opts: TorchLoadOptions = {}): Map<string, TorchTensor> {
-  return readTorchStateDict(fileSource(path), opts);
+  return readTorchStateDict(fileSource(path, { map: opts.map ?? true }), opts);
 }

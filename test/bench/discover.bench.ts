@@ -13,6 +13,7 @@ import { SessionCache } from '../../src-main/engine/session';
 import { Profiler, activeProfiler } from '../../src-main/engine/profile';
 import { loadNeoxFolder } from '../../src-main/models/load';
 import { loadSaeSetParallel } from '../../src-main/saes/load-parallel';
+import { canMapFiles, nativeKernelStatus } from '../../src-main/engine/native-kernels';
 import { SaeOps } from '../../src-main/circuits/sae-ops';
 import { type PreparedExample, discover, discoveryMetric } from '../../src-main/circuits/discover';
 import { attributeNodes } from '../../src-main/circuits/nodes';
@@ -78,10 +79,12 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sessions = new SessionCache();
   const model = await loadNeoxFolder(fx.model, sessions);
+  const loadModelSeconds = (performance.now() - t0) / 1000;
   const saes = await loadSaeSetParallel(fx.saes, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = rss();
-  log(`load: ${loadSeconds.toFixed(2)} s, RSS ${rssAfterLoad.toFixed(2)} GiB`);
+  log(`kernels: ${nativeKernelStatus}; SAE weights ${canMapFiles() ? 'mapped from their files' : 'read'}`);
+  log(`load: ${loadSeconds.toFixed(2)} s (model ${loadModelSeconds.toFixed(2)} s, 19 SAEs ${(loadSeconds - loadModelSeconds).toFixed(2)} s), RSS ${rssAfterLoad.toFixed(2)} GiB`);
   const ctx: CircuitContext = { model, saes, ops: new SaeOps(sessions), submodules: model.hookPoints };
 
   // Plain forward pass, batch 10 × 8 tokens (the model alone, all hook points read).
@@ -160,7 +163,10 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: totalmem() / 2 ** 30, node: process.version, onnxruntime: ort.env.versions?.common ?? 'unknown', provider: 'cpu' },
     matmulGflops: rate,
+    kernels: nativeKernelStatus,
+    saeWeightsMapped: canMapFiles(),
     loadSeconds,
+    loadModelSeconds,
     forward10x8Ms: forwardMs,
     rssAfterLoadGiB: rssAfterLoad,
     warmupSeconds: warmSeconds,

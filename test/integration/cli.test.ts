@@ -9,13 +9,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CircuitFixture, writeCircuitFixture } from '../helpers/circuit-fixture';
 import { validateCircuitFile } from '../../src-main/circuits/circuit-file';
+import { nativeKernels } from '../../src-main/engine/native-kernels';
 
 const bin = join(process.cwd(), 'bin', 'sfc.js');
 let root: string;
 let fx: CircuitFixture;
 
 function sfc(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, SFC_DEMO_DIR: join(root, 'no-demo') } });
+  return sfcWith({}, ...args);
+}
+
+function sfcWith(env: Record<string, string>, ...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, SFC_DEMO_DIR: join(root, 'no-demo'), ...env } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -71,6 +76,25 @@ describe('sfc CLI', () => {
     expect(r.rows[1].nodes).toBe(0);
     expect(r.rows[1].faithfulness).toBeCloseTo(0, 5);
     expect(r.rows[1].completeness).toBeCloseTo(1, 5);
+  });
+
+  it.runIf(nativeKernels)('the TypeScript kernels (SFC_NATIVE=0) find the same circuit as the native ones', () => {
+    const args = ['discover', '--model', fx.model, '--saes', fx.saes, '--data', fx.data, '--n', '10', '--node-threshold', '0', '--edge-threshold', '0'];
+    const a = sfcWith({}, ...args, '--out', 'native.json', '--json');
+    const b = sfcWith({ SFC_NATIVE: '0' }, ...args, '--out', 'ts.json', '--json');
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    expect(JSON.parse(a.out).kernels).toMatch(/^native kernels/);
+    expect(JSON.parse(b.out).kernels).toMatch(/^TypeScript kernels \(SFC_NATIVE=0\)/);
+    const read = (f: string) => validateCircuitFile(JSON.parse(readFileSync(join(root, f), 'utf8')), f);
+    const [ca, cb] = [read('native.json'), read('ts.json')];
+    const close = (x: Map<string, number>, y: Map<string, number>) => {
+      const scale = Math.max(...[...x.values()].map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      for (const [k, v] of x) if (Math.abs(v) > 1e-4 * scale) expect(Math.abs((y.get(k) ?? 0) - v), k).toBeLessThanOrEqual(1e-4 * scale);
+    };
+    close(new Map(ca.nodes.map((n) => [n.id, n.effect])), new Map(cb.nodes.map((n) => [n.id, n.effect])));
+    close(new Map(ca.edges!.map((e) => [`${e.source}>${e.target}`, e.weight])), new Map(cb.edges!.map((e) => [`${e.source}>${e.target}`, e.weight])));
   });
 
   it('position-resolved, nodes-only, neuron circuits', () => {

@@ -1,4 +1,7 @@
-/** The worker-pool SAE loader gives exactly what the sequential loader gives, and the same errors. */
+/**
+ * The fast SAE loader (mapped in this thread where the native addon allows it, else a worker
+ * pool) gives exactly what the plain sequential loader gives, and the same errors; both ways.
+ */
 import { mkdtempSync, rmSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +15,11 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fx = writeCircuitFixture(root);
 
 describe('parallel SAE loading', () => {
-  it('equals the sequential loader', async () => {
+  it.each([['mapped where possible', true], ['worker pool', false]] as const)('equals the sequential loader (%s)', async (_name, mapWeights) => {
     const opts = { submodules: fx.submodules, d: 32, layers: 2 };
-    const a = loadSaeSet(fx.saes, opts);
+    const a = loadSaeSet(fx.saes, { ...opts, mapWeights: false });
     const progress: string[] = [];
-    const b = await loadSaeSetParallel(fx.saes, { ...opts, onProgress: (_k, _n, sub) => progress.push(sub) });
+    const b = await loadSaeSetParallel(fx.saes, { ...opts, mapWeights, onProgress: (_k, _n, sub) => progress.push(sub) });
     expect([...b.keys()]).toEqual(fx.submodules);
     expect(progress.sort()).toEqual([...fx.submodules].sort());
     for (const [k, s] of a) {

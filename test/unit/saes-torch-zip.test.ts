@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pyState } from '../../src-main/saes/pickle';
-import { bufferSource, entryDataOffset, halfToFloat32, openZip, readTorchFile, readTorchStateDict } from '../../src-main/saes/torch-zip';
+import { type ByteSource, bufferSource, entryDataOffset, fileSource, halfToFloat32, openZip, readTorchFile, readTorchStateDict } from '../../src-main/saes/torch-zip';
+import { canMapFiles } from '../../src-main/engine/native-kernels';
 import { torchSaveBytes, writeTorchFile } from '../../src-main/saes/write-torch';
 import { cleanupTempDirs, buildZip, tempDir } from '../helpers/saes-fixtures';
 
@@ -174,13 +175,13 @@ describe('torch.save writer ↔ reader', () => {
   });
 
   it('reads tensors transposed, streamed or whole, with row norms (checked against a plain transpose)', () => {
-    const R = 37, C = 53; // R not a multiple of the 16-row band
+    const R = 150, C = 53; // R not a multiple of the 64-row band
     const w = new Float32Array(R * C).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
     const path = join(tempDir('tr'), 'ae.pt');
     writeTorchFile(path, { b: { shape: [R], data: new Float32Array(R).fill(1) }, w: { shape: [R, C], data: w } });
     const plain = readTorchFile(path).get('w')!;
-    // crcLimit 0: storages are not CRC-checked, so the stored entry is streamed in bands of 16
-    // rows (3 band reads for 37 rows); default: small entries are CRC-checked, so it is read
+    // crcLimit 0: storages are not CRC-checked, so the stored entry is streamed in bands of 64
+    // rows (3 band reads for 150 rows); default: small entries are CRC-checked, so it is read
     // whole and transposed (no band reads).
     for (const [opts, bandReads] of [[{ crcLimit: 0 }, 3], [{}, 0]] as const) {
       const src = bufferSource(readFileSync(path), path);
@@ -197,6 +198,32 @@ describe('torch.save writer ↔ reader', () => {
         for (let r = 0; r < R; r++) ss += plain.data[r * C + c] ** 2;
         expect(t.rowNorms![c]).toBeCloseTo(Math.sqrt(ss), 10);
       }
+    }
+  });
+
+  it.runIf(canMapFiles())('maps unchecked float32 storages from the file instead of reading them, with the same values', () => {
+    const w = new Float32Array(100_000).map((_, i) => Math.cos(i * 0.11));
+    const path = join(tempDir('map'), 'ae.pt');
+    writeTorchFile(path, { b: { shape: [3], data: Float32Array.from([1, 2, 3]) }, w: { shape: [200, 500], data: w } });
+    const plain = readTorchFile(path, { map: false });
+    for (const [opts, mapped] of [[{ crcLimit: 0 }, 2], [{ crcLimit: 0, map: false }, 0], [{}, 0]] as const) {
+      const src = fileSource(path, { map: opts.map ?? true });
+      let maps = 0, readBytes = 0;
+      const counted: ByteSource = {
+        ...src,
+        read: (o, n) => ((readBytes += n), src.read(o, n)),
+        mapRange: (o, n) => {
+          const m = src.mapRange!(o, n);
+          if (m) maps++;
+          return m;
+        },
+      };
+      const sd = readTorchStateDict(counted, opts);
+      expect(maps, JSON.stringify(opts)).toBe(mapped);
+      // Mapped: only the zip directory (the last 64 KiB at most) and the pickle were read.
+      if (mapped) expect(readBytes).toBeLessThan(w.byteLength / 4);
+      expect(same(sd.get('w')!.data, plain.get('w')!.data)).toBe(true);
+      expect([...sd.get('b')!.data]).toEqual([1, 2, 3]);
     }
   });
 

@@ -4,6 +4,7 @@ import { UsageError } from '../command';
 import { runCliJob } from '../jobs';
 import { dataPath, modelPath, num, oneOf, saesPath } from '../options';
 import { formatReport } from '../../data/common';
+import { nativeKernelStatus } from '../../engine/native-kernels';
 
 export const discoverCommand: Command = {
   name: 'discover',
@@ -66,6 +67,8 @@ export const discoverCommand: Command = {
       data: res.dataReport,
       saeQuality: res.saeQuality,
       notes: res.notes,
+      /** Which SAE kernels ran: the native addon, or the TypeScript fallback and why. */
+      kernels: nativeKernelStatus,
     };
     if (values.json) {
       console.log(JSON.stringify(summary));
