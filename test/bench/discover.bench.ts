@@ -2,7 +2,7 @@
  * `npm run bench`: discovery at Pythia-70M scale (random weights, real shapes), stage by stage,
  * against the machine's MatMul rate and the method's compute floor. Not part of `npm test`.
  *
- *   node bin/run-ts.js test/bench/discover.bench.ts [--n 4,20,100] [--naive-n 4] [--skip-naive]
+ *   node bin/run-ts.js test/bench/discover.bench.ts [--n 4,20,100] [--naive-n 4] [--skip-naive] [--load-only]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -23,7 +23,7 @@ import type { CircuitContext } from '../../src-main/circuits/state';
 import { mulberry32 } from '../helpers/random';
 import { BENCH_DIR, ensureBenchFixture } from './fixture';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '4,20,100' }, 'naive-n': { type: 'string', default: '4' }, 'skip-naive': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '4,20,100' }, 'naive-n': { type: 'string', default: '4' }, 'skip-naive': { type: 'boolean', default: false }, 'load-only': { type: 'boolean', default: false } } });
 const log = (m: string): void => console.error(m);
 const rss = (): number => process.resourceUsage().maxRSS / 1024 / 1024; // GiB
 
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   const rssAfterLoad = rss();
   log(`kernels: ${nativeKernelStatus}; SAE weights ${canMapFiles() ? 'mapped from their files' : 'read'}`);
   log(`load: ${loadSeconds.toFixed(2)} s (model ${loadModelSeconds.toFixed(2)} s, 19 SAEs ${(loadSeconds - loadModelSeconds).toFixed(2)} s), RSS ${rssAfterLoad.toFixed(2)} GiB`);
+  if (values['load-only']) return;
   const ctx: CircuitContext = { model, saes, ops: new SaeOps(sessions), submodules: model.hookPoints };
 
   // Plain forward pass, batch 10 × 8 tokens (the model alone, all hook points read).
@@ -113,6 +114,8 @@ async function main(): Promise<void> {
     const stages = [...p.seconds].map(([stage, s]) => ({ stage, seconds: s, gflop: (p.flops.get(stage) ?? 0) / 1e9, gflops: (p.flops.get(stage) ?? 0) / 1e9 / s }));
     runs.push({ n, wall, floorSeconds: floor, ratioToFloor: wall / floor, selectedDownstream: stats.selected, stages, peakRssGiB: rss() });
     log(`N=${n}: ${wall.toFixed(2)} s (floor ${floor.toFixed(2)} s, ×${(wall / floor).toFixed(2)}), ${stats.selected} downstream nodes selected, peak RSS ${rss().toFixed(2)} GiB`);
+    const mem = process.memoryUsage();
+    log(`   now: RSS ${(mem.rss / 2 ** 30).toFixed(2)} GiB, JS heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, array buffers ${(mem.arrayBuffers / 2 ** 30).toFixed(2)} GiB`);
     for (const s of stages) log(`   ${s.stage.padEnd(18)} ${s.seconds.toFixed(2).padStart(7)} s  ${s.gflop.toFixed(1).padStart(8)} GFLOP  ${s.gflops.toFixed(1).padStart(7)} GFLOP/s`);
   }
 
