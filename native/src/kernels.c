@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #ifndef _WIN32
 #include <fcntl.h>
 #include <pthread.h>
@@ -366,12 +369,27 @@ static napi_value js_map_range(napi_env env, napi_callback_info info) {
 #endif
 }
 
+/* trimMemory(): hands free heap pages back to the system (glibc malloc_trim; elsewhere a no-op).
+ * onnxruntime frees its per-run buffers to malloc, which keeps them; between batches that is
+ * resident memory nobody uses. */
+static napi_value js_trim_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+#ifdef __GLIBC__
+  napi_get_boolean(env, malloc_trim(0) != 0, &r);
+#else
+  napi_get_boolean(env, false, &r);
+#endif
+  return r;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor fns[] = {
       {"transposeBand", NULL, js_transpose_band, NULL, NULL, NULL, napi_enumerable, NULL},
       {"decodeRows", NULL, js_decode_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"projectRows", NULL, js_project_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mapRange", NULL, js_map_range, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trimMemory", NULL, js_trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;

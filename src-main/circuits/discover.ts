@@ -2,6 +2,7 @@
  * The discovery driver (method.md §7–8): batches → node effects → thresholded selection → edge
  * blocks → aggregation, with the example-weighted mean across batches.
  */
+import { releaseFreeMemory } from '../engine/native-kernels';
 import { Tensor } from '../engine/tensor';
 import type { JobContext } from '../jobs/context';
 import { type Profiler, timed } from '../engine/profile';
@@ -96,6 +97,7 @@ export async function discover(
     const S = clean.tokens.shape[1];
     const metric = discoveryMetric(part);
     const nodes = await attributeNodes(ctx, clean, patch, metric, { method: opts.method, steps: opts.steps, job: sub && phase(sub, 0, opts.nodesOnly ? 1 : 0.5), profiler: opts.profiler });
+    releaseFreeMemory(); // the IG buffers onnxruntime freed: give them back before the edges
     if (nodes.totalEffect) total += nodes.totalEffect.reduce((a, b) => a + b, 0);
     await timed(opts.profiler, 'aggregation', async () => accumulateNodes(ctx, nodes.effects, effects, opts.aggregation, S));
     if (edges) {
@@ -108,6 +110,7 @@ export async function discover(
       if (!edges.has(key)) edges.set(key, new Map());
       yEdges(ctx, nodes, last, S, opts.aggregation, edges.get(key)!);
     }
+    releaseFreeMemory();
   }
   return { effects, edges, totalEffect: paired ? total : null, examples: examples.length, positions };
 }
