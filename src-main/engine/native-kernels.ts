@@ -60,7 +60,7 @@ let canMap: boolean | undefined;
  * out external buffers (Electron's V8 sandbox forbids them). Tried once on this file.
  */
 export function canMapFiles(): boolean {
-  canMap ??= nativeKernels?.mapRange(fileURLToPath(import.meta.url), 0, 1) != null;
+  canMap ??= process.env.SFC_MAP !== '0' && nativeKernels?.mapRange(fileURLToPath(import.meta.url), 0, 1) != null;
   return canMap;
 }
 
