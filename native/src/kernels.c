@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -183,6 +184,21 @@ static void project_rows(const float *dec, const float *g, const int32_t *ptr, c
   }
 }
 
+/* out[i] = Euclidean norm of row i of mat [rows, cols], summed in float64 (four partial sums). */
+VECTOR_CLONES
+static void row_norms(const float *mat, size_t rows, size_t cols, double *out) {
+  for (size_t i = 0; i < rows; i++) {
+    const float *row = mat + i * cols;
+    double acc[4] = {0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 4 <= cols; j += 4)
+      for (int l = 0; l < 4; l++) acc[l] += (double)row[j + l] * (double)row[j + l];
+    double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; j < cols; j++) s += (double)row[j] * (double)row[j];
+    out[i] = sqrt(s);
+  }
+}
+
 /* ---- N-API glue ---------------------------------------------------------------------------- */
 
 typedef struct {
@@ -248,6 +264,20 @@ static int check_csr(napi_env env, const char *fn, const View *ptr, const View *
   for (int32_t k = 0; k < p[rows]; k++)
     if (ix[k] < 0 || (size_t)ix[k] >= limit) return throw_msg(env, fn, "feature index out of range");
   return 1;
+}
+
+/* rowNorms(mat: Float32Array, rows, cols, out: Float64Array) */
+static napi_value js_row_norms(napi_env env, napi_callback_info info) {
+  const char *fn = "rowNorms";
+  napi_value a[4];
+  View mat, out;
+  size_t rows, cols;
+  if (!args(env, info, 4, a, fn) || !view(env, a[0], napi_float32_array, fn, "mat: Float32Array", 0, &mat) || !size_arg(env, a[1], fn, &rows) ||
+      !size_arg(env, a[2], fn, &cols) || !view(env, a[3], napi_float64_array, fn, "out: Float64Array", 0, &out))
+    return NULL;
+  if (mat.length != rows * cols || out.length != rows) return (throw_msg(env, fn, "sizes do not match [rows, cols]"), NULL);
+  row_norms(mat.data, rows, cols, out.data);
+  return NULL;
 }
 
 /* transposeBand(band: Float32Array, out: Float32Array, sumSq: Float64Array, r0, k, R, C) */
@@ -389,6 +419,7 @@ NAPI_MODULE_INIT() {
       {"decodeRows", NULL, js_decode_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"projectRows", NULL, js_project_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mapRange", NULL, js_map_range, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rowNorms", NULL, js_row_norms, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trimMemory", NULL, js_trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);

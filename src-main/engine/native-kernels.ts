@@ -15,6 +15,8 @@ export interface NativeKernels {
   decodeRows(dec: Float32Array, bDec: Float32Array | null, ptr: Int32Array, idx: Int32Array, val: Float32Array, rows: number, D: number, out: Float32Array): void;
   /** out[k] = g[row(k)] · dec[idx[k]] over the CSR pattern; g is [rows, D]. */
   projectRows(dec: Float32Array, g: Float32Array, ptr: Int32Array, idx: Int32Array, rows: number, D: number, out: Float32Array): void;
+  /** out[i] = ‖mat[i]‖ for the rows of mat [rows, cols], summed in float64. */
+  rowNorms(mat: Float32Array, rows: number, cols: number, out: Float64Array): void;
   /** length bytes of the file from offset, mapped copy-on-write; null where mapping is unavailable. */
   mapRange(path: string, offset: number, length: number): ArrayBuffer | null;
   /** Returns free heap pages to the system (glibc malloc_trim); true if any were. */

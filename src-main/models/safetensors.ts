@@ -13,6 +13,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { nativeKernels } from '../engine/native-kernels';
+import { RowNormTransposer, transposeWithRowNorms } from '../engine/transpose';
 
 export type WritableDtype = 'F32' | 'F16' | 'BF16';
 
@@ -24,6 +26,8 @@ export interface TensorInfo {
 export interface Tensor extends TensorInfo {
   /** Values converted to float32 (row-major, shape as given). */
   data: Float32Array;
+  /** True when data is a mapping of the file rather than a copy (getTensor with `map`). */
+  mapped?: boolean;
 }
 
 export interface SafetensorsFile {
@@ -35,8 +39,16 @@ export interface SafetensorsFile {
   has(name: string): boolean;
   /** dtype and shape without reading data. Throws if the tensor is missing. */
   info(name: string): TensorInfo;
-  /** Reads and converts one tensor. Throws "<path>: no tensor '<name>'" if missing. */
-  getTensor(name: string): Tensor;
+  /**
+   * Reads and converts one tensor. Throws "<path>: no tensor '<name>'" if missing. `map`: a
+   * float32 tensor may instead be a copy-on-write mapping of the file (docs/native.md).
+   */
+  getTensor(name: string, opts?: { map?: boolean }): Tensor;
+  /**
+   * A 2-D tensor [R, C] as its transpose [C, R]. Float32 data is streamed in bands of rows
+   * straight into the transposed array, so the stored layout is never held in memory.
+   */
+  getTransposed(name: string): Tensor;
 }
 
 /** Byte size of one element for every dtype the safetensors spec defines. */
@@ -257,31 +269,65 @@ function openFile(path: string): SafetensorsFile {
       const e = entry(name);
       return { dtype: e.dtype, shape: [...e.shape] };
     },
-    getTensor: (name) => {
+    getTensor: (name, opts = {}) => {
       const e = entry(name);
       const where = `${path}: tensor '${name}'`;
       if (!['F32', 'F16', 'BF16', 'F64', 'I64', 'U64', 'I32', 'U32', 'I16', 'U16', 'I8', 'U8', 'BOOL'].includes(e.dtype)) {
         throw new Error(`${where}: dtype ${e.dtype} cannot be converted to float32`);
       }
       const nbytes = e.end - e.begin;
-      const bytes = new Uint8Array(nbytes);
-      const fd = openSync(path, 'r');
-      try {
-        // readSync reads at most 2 GiB per call: loop.
-        let done = 0;
-        while (done < nbytes) {
-          const got = readSync(fd, bytes, done, Math.min(nbytes - done, 1 << 30), dataStart + e.begin + done);
-          if (got === 0) throw new Error(`${where}: file ended early (truncated while open?)`);
-          done += got;
-        }
-      } finally {
-        closeSync(fd);
-      }
       const n = nbytes / ITEM_SIZE[e.dtype];
+      const at = dataStart + e.begin;
+      if (opts.map && e.dtype === 'F32' && LITTLE_ENDIAN_HOST && at % 4 === 0 && nativeKernels && nbytes > 0) {
+        const ab = nativeKernels.mapRange(path, at, nbytes);
+        if (ab) return { dtype: e.dtype, shape: [...e.shape], data: new Float32Array(ab), mapped: true };
+      }
+      const bytes = new Uint8Array(nbytes);
+      readRange(path, at, bytes, where);
       return { dtype: e.dtype, shape: [...e.shape], data: convert(bytes, e.dtype, n, where) };
+    },
+    getTransposed: (name) => {
+      const e = entry(name);
+      const where = `${path}: tensor '${name}'`;
+      if (e.shape.length !== 2) throw new Error(`${where}: expected a 2-D tensor, found shape [${e.shape}]`);
+      const [R, C] = e.shape as [number, number];
+      let out: Float32Array;
+      if (e.dtype === 'F32' && LITTLE_ENDIAN_HOST && R > 0 && C > 0) {
+        const tr = new RowNormTransposer(R, C);
+        const B = RowNormTransposer.BAND;
+        const band = new Float32Array(Math.min(B, R) * C);
+        for (let r0 = 0; r0 < R; r0 += B) {
+          const k = Math.min(B, R - r0);
+          readRange(path, dataStart + e.begin + r0 * C * 4, new Uint8Array(band.buffer, 0, k * C * 4), where);
+          tr.add(band, r0, k);
+        }
+        out = tr.finish().out;
+      } else {
+        const bytes = new Uint8Array(e.end - e.begin);
+        readRange(path, dataStart + e.begin, bytes, where);
+        out = transposeWithRowNorms(convert(bytes, e.dtype, R * C, where), R, C).out;
+      }
+      return { dtype: 'F32', shape: [C, R], data: out };
     },
   };
 }
+
+/** Fills `into` with the file's bytes from `offset` (readSync reads at most 2 GiB per call). */
+function readRange(path: string, offset: number, into: Uint8Array, where: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < into.length) {
+      const got = readSync(fd, into, done, Math.min(into.length - done, 1 << 30), offset + done);
+      if (got === 0) throw new Error(`${where}: file ended early (truncated while open?)`);
+      done += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------
 // sharded checkpoint
@@ -325,7 +371,8 @@ function openIndex(path: string): SafetensorsFile {
     names: () => Object.keys(weightMap),
     has: (name) => Object.hasOwn(weightMap, name),
     info: (name) => shardOf(name).info(name),
-    getTensor: (name) => shardOf(name).getTensor(name),
+    getTensor: (name, opts) => shardOf(name).getTensor(name, opts),
+    getTransposed: (name) => shardOf(name).getTransposed(name),
   };
 }
 

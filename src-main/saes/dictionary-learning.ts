@@ -9,7 +9,8 @@
  * the encoder (see normalizeDecoder).
  */
 import { readTorchStateDict, type ByteSource, type TorchTensor } from './torch-zip';
-import { normalizeDecoder, sameShape, type SaeLoadResult, transposeWithRowNorms } from './sae-util';
+import { normalizeDecoder, sameShape, type SaeLoadResult } from './sae-util';
+import { transposeWithRowNorms } from '../engine/transpose';
 import type { Sae } from './types';
 
 export interface AeLoadOptions {

@@ -165,7 +165,7 @@ export const saelensLayout: SaeLayout = {
             : [];
         return { path: dirs[0]!, notes };
       },
-      load: (path, opts) => loadSaelensSae(path, { normalizeDecoder: opts.normalizeDecoder }),
+      load: (path, opts) => loadSaelensSae(path, { normalizeDecoder: opts.normalizeDecoder, map: opts.mapWeights }),
     };
   },
 };

@@ -18,94 +18,25 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/**
- * [rows, cols] row-major → [cols, rows], in 32×32 tiles over int32 views (the same bits; no
- * float conversion): 16.7M elements in ~60 ms here.
- */
-export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const s = new Int32Array(src.buffer, src.byteOffset, src.length);
-  const out = new Int32Array(rows * cols);
-  const T = 32;
-  for (let c0 = 0; c0 < cols; c0 += T) {
-    const c1 = Math.min(cols, c0 + T);
-    for (let r0 = 0; r0 < rows; r0 += T) {
-      const r1 = Math.min(rows, r0 + T);
-      for (let c = c0; c < c1; c++) {
-        let o = c * rows + r0;
-        let i = r0 * cols + c;
-        for (let r = r0; r < r1; r++, o++, i += cols) out[o] = s[i]!;
-      }
-    }
-  }
-  return new Float32Array(out.buffer);
-}
-
-/**
- * The transpose [cols, rows] of a [rows, cols] matrix that arrives in bands of consecutive rows,
- * with the Euclidean norm of each output row summed on the way: loading is memory-bound, so
- * the decoder-norm check costs no extra sweep over the weights. The torch reader feeds it bands
- * straight from the file; transposeWithRowNorms feeds it a matrix already in memory.
- */
-export class RowNormTransposer {
-  /** Rows per band: 64 rows (8 MB at 32 768 wide) suit both kernels (16 is 1.5–3× slower). */
-  static readonly BAND = 64;
-  readonly out: Float32Array;
-  private readonly sumSq: Float64Array;
-
-  constructor(readonly rows: number, readonly cols: number) {
-    this.out = new Float32Array(rows * cols);
-    this.sumSq = new Float64Array(cols);
-  }
-
-  /** Source rows r0 … r0 + k − 1, row-major at the start of `band`. */
-  add(band: Float32Array, r0: number, k: number): void {
-    const { out, sumSq, rows: R, cols: C } = this;
-    if (nativeKernels) nativeKernels.transposeBand(band, out, sumSq, r0, k, R, C);
-    else transposeBandTs(band, out, sumSq, r0, k, R, C);
-  }
-
-  /** The transpose and its row norms (call once every row was added). */
-  finish(): { out: Float32Array; norms: Float64Array } {
-    return { out: this.out, norms: this.sumSq.map(Math.sqrt) };
-  }
-}
-
-/** TypeScript twin of the native transposeBand (engine/native-kernels.ts). */
-export function transposeBandTs(band: Float32Array, out: Float32Array, sumSq: Float64Array, r0: number, k: number, R: number, C: number): void {
-  for (let c = 0; c < C; c++) {
-    let o = c * R + r0;
-    let ss = 0;
-    for (let j = 0, i = c; j < k; j++, i += C, o++) {
-      const v = band[i]!;
-      out[o] = v;
-      ss += v * v;
-    }
-    sumSq[c] += ss;
-  }
-}
-
-/** [rows, cols] → [cols, rows] with the norms of the result's rows (see RowNormTransposer). */
-export function transposeWithRowNorms(src: Float32Array, rows: number, cols: number): { out: Float32Array; norms: Float64Array } {
-  const t = new RowNormTransposer(rows, cols);
-  const B = RowNormTransposer.BAND;
-  for (let r0 = 0; r0 < rows; r0 += B) t.add(src.subarray(r0 * cols), r0, Math.min(B, rows - r0));
-  return t.finish();
-}
-
-/** Euclidean norm of each row of dec [F, D], in float64. */
+/** Euclidean norm of each row of dec [F, D], in float64 (native kernel where built). */
 export function decoderRowNorms(sae: Sae): Float64Array {
   const norms = new Float64Array(sae.f);
-  const dec = sae.dec;
-  for (let i = 0; i < sae.f; i++) {
+  if (nativeKernels) nativeKernels.rowNorms(sae.dec, sae.f, sae.d, norms);
+  else rowNormsTs(sae.dec, sae.f, sae.d, norms);
+  return norms;
+}
+
+/** TypeScript twin of the native rowNorms. */
+export function rowNormsTs(mat: Float32Array, rows: number, cols: number, out: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
     let s = 0;
-    const base = i * sae.d;
-    for (let j = 0; j < sae.d; j++) {
-      const v = dec[base + j]!;
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const v = mat[base + j]!;
       s += v * v;
     }
-    norms[i] = Math.sqrt(s);
+    out[i] = Math.sqrt(s);
   }
-  return norms;
 }
 
 /**

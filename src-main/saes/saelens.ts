@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../models/safetensors';
-import { normalizeDecoder, sameShape, type SaeLoadResult, transpose } from './sae-util';
+import { normalizeDecoder, sameShape, type SaeLoadResult } from './sae-util';
 import type { Sae, SaeKind, Submodule } from './types';
 
 /** TransformerLens hook name → our submodule, or null when it is not one of ours. */
@@ -111,6 +111,8 @@ export interface SaelensLoadOptions {
    */
   normalizeDecoder?: boolean;
   normTolerance?: number;
+  /** Map W_dec from the file instead of reading it (default true; docs/native.md). */
+  map?: boolean;
 }
 
 export interface SaelensLoadResult extends SaeLoadResult {
@@ -157,9 +159,10 @@ export function loadSaelensSae(dir: string, opts: SaelensLoadOptions = {}): Sael
     kind,
     d,
     f,
-    enc: transpose(st.getTensor('W_enc').data, d, f),
+    // W_enc [D, F] streamed into [F, D]; W_dec is already feature-major and may be mapped.
+    enc: st.getTransposed('W_enc').data,
     bEnc: st.getTensor('b_enc').data,
-    dec: st.getTensor('W_dec').data,
+    dec: st.getTensor('W_dec', { map: opts.map ?? true }).data,
     bDec: st.getTensor('b_dec').data,
     ...(threshold ? { threshold } : {}),
     applyBDecToInput: cfg.applyBDecToInput,

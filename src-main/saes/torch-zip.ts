@@ -16,7 +16,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { isPyGlobal, pyGlobal, type PyGlobal, unpickle } from './pickle';
-import { RowNormTransposer, transposeWithRowNorms } from './sae-util';
+import { RowNormTransposer, transposeWithRowNorms } from '../engine/transpose';
 import { nativeKernels } from '../engine/native-kernels';
 
 // ---------------------------------------------------------------------------------------------

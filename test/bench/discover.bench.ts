@@ -2,7 +2,7 @@
  * `npm run bench`: discovery at Pythia-70M scale (random weights, real shapes), stage by stage,
  * against the machine's MatMul rate and the method's compute floor. Not part of `npm test`.
  *
- *   node bin/run-ts.js test/bench/discover.bench.ts [--n 4,20,100] [--naive-n 4] [--skip-naive] [--load-only]
+ *   node bin/run-ts.js test/bench/discover.bench.ts [--n 4,20,100] [--naive-n 4] [--skip-naive] [--load-only] [--saelens]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -21,9 +21,10 @@ import { attributeEdges } from '../../src-main/circuits/edges';
 import { straightforwardDiscover } from './straightforward';
 import type { CircuitContext } from '../../src-main/circuits/state';
 import { mulberry32 } from '../helpers/random';
-import { BENCH_DIR, ensureBenchFixture } from './fixture';
+import { BENCH_DIR, ensureBenchFixture, ensureSaelensFixture } from './fixture';
+import { standardSubmodules } from '../../src-main/saes/load';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '4,20,100' }, 'naive-n': { type: 'string', default: '4' }, 'skip-naive': { type: 'boolean', default: false }, 'load-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '4,20,100' }, 'naive-n': { type: 'string', default: '4' }, 'skip-naive': { type: 'boolean', default: false }, 'load-only': { type: 'boolean', default: false }, saelens: { type: 'boolean', default: false } } });
 const log = (m: string): void => console.error(m);
 const rss = (): number => process.resourceUsage().maxRSS / 1024 / 1024; // GiB
 
@@ -73,6 +74,7 @@ function computeFloor(ctx: CircuitContext, n: number, steps: number): number {
 async function main(): Promise<void> {
   mkdirSync(BENCH_DIR, { recursive: true });
   const fx = await ensureBenchFixture(log);
+  const saeDir = values.saelens ? ensureSaelensFixture(fx, standardSubmodules(6), log) : fx.saes;
   const rate = await matmulRate();
   log(`MatMul rate: ${rate.toFixed(1)} GFLOP/s`);
 
@@ -80,10 +82,10 @@ async function main(): Promise<void> {
   const sessions = new SessionCache();
   const model = await loadNeoxFolder(fx.model, sessions);
   const loadModelSeconds = (performance.now() - t0) / 1000;
-  const saes = await loadSaeSetParallel(fx.saes, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
+  const saes = await loadSaeSetParallel(saeDir, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = rss();
-  log(`kernels: ${nativeKernelStatus}; SAE weights ${canMapFiles() ? 'mapped from their files' : 'read'}`);
+  log(`kernels: ${nativeKernelStatus}; SAEs ${values.saelens ? 'in SAELens folders' : 'as ae.pt'}, weights ${canMapFiles() ? 'mapped from their files' : 'read'}`);
   log(`load: ${loadSeconds.toFixed(2)} s (model ${loadModelSeconds.toFixed(2)} s, 19 SAEs ${(loadSeconds - loadModelSeconds).toFixed(2)} s), RSS ${rssAfterLoad.toFixed(2)} GiB`);
   if (values['load-only']) return;
   const ctx: CircuitContext = { model, saes, ops: new SaeOps(sessions), submodules: model.hookPoints };

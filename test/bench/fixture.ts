@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionCache } from '../../src-main/engine/session';
 import { loadNeoxFolder } from '../../src-main/models/load';
-import { dictionaryLearningFolder } from '../../src-main/saes/load';
+import { dictionaryLearningFolder, loadSaeSet } from '../../src-main/saes/load';
+import { submoduleToHook } from '../../src-main/saes/saelens';
+import { writeSafetensors } from '../../src-main/models/safetensors';
 import { writeAePt } from '../helpers/circuit-fixture';
 import { writeRandomNeoxFolder } from '../helpers/neox-folder';
 import { mulberry32, randn } from '../helpers/random';
@@ -68,4 +70,33 @@ export async function ensureBenchFixture(log: (m: string) => void): Promise<Benc
   }
   writeFileSync(done, new Date().toISOString());
   return { model, saes };
+}
+
+/**
+ * The same 19 SAEs as SAELens folders (cfg.json + sae_weights.safetensors, W_enc [D, F]), for
+ * `--saelens`: written once from the ae.pt files into .cache/bench/saelens (another 2.5 GB).
+ */
+export function ensureSaelensFixture(fx: BenchFixture, submodules: readonly string[], log: (m: string) => void): string {
+  const root = join(BENCH_DIR, 'saelens');
+  const done = join(root, 'READY');
+  if (existsSync(done)) return root;
+  log('writing the SAELens copy of the benchmark SAEs (once) …');
+  const set = loadSaeSet(fx.saes, { submodules, d: 512, mapWeights: false });
+  for (const [sub, sae] of set) {
+    const hook = submoduleToHook(sub);
+    const dir = join(root, hook);
+    mkdirSync(dir, { recursive: true });
+    const cfg = { d_in: sae.d, d_sae: sae.f, dtype: 'float32', hook_name: hook, activation_fn_str: 'relu', apply_b_dec_to_input: true, normalize_activations: 'none', finetuning_scaling_factor: false };
+    writeFileSync(join(dir, 'cfg.json'), JSON.stringify(cfg, null, 2));
+    const wEnc = new Float32Array(sae.d * sae.f);
+    for (let i = 0; i < sae.f; i++) for (let q = 0; q < sae.d; q++) wEnc[q * sae.f + i] = sae.enc[i * sae.d + q];
+    writeSafetensors(join(dir, 'sae_weights.safetensors'), {
+      W_enc: { shape: [sae.d, sae.f], data: wEnc },
+      b_enc: { shape: [sae.f], data: sae.bEnc },
+      W_dec: { shape: [sae.f, sae.d], data: sae.dec },
+      b_dec: { shape: [sae.d], data: sae.bDec },
+    });
+  }
+  writeFileSync(done, new Date().toISOString());
+  return root;
 }

@@ -1,7 +1,7 @@
 /**
  * The C kernels (native/) against their TypeScript twins, which are plain loops anyone can read:
  * the transpose must match bit for bit (norms included, same summation order), decode and
- * projection to float32 rounding. Also: the addon is built where CI runs, bad arguments are
+ * projection to float32 rounding, row norms to float64 rounding. Also: the addon is built where CI runs, bad arguments are
  * refused with a message, and mapped file ranges hold the file's bytes.
  */
 import { writeFileSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canMapFiles, nativeKernelStatus, nativeKernels } from '../../src-main/engine/native-kernels';
 import { decodeTs, projectTs } from '../../src-main/circuits/sae-ops';
-import { transposeBandTs } from '../../src-main/saes/sae-util';
+import { transposeBandTs } from '../../src-main/engine/transpose';
+import { rowNormsTs } from '../../src-main/saes/sae-util';
 import type { SparseRows } from '../../src-main/circuits/sparse';
 import type { Sae } from '../../src-main/saes/types';
 import { cleanupTempDirs, tempDir } from '../helpers/saes-fixtures';
@@ -88,7 +89,18 @@ describe.runIf(built)('native kernels', () => {
     }
   });
 
+  it('rowNorms equals the TypeScript norms to float64 rounding', () => {
+    for (const [rows, cols] of [[100, 512], [37, 13], [3, 1]] as const) {
+      const m = randomArray(rows * cols, rows + cols);
+      const want = new Float64Array(rows), got = new Float64Array(rows);
+      rowNormsTs(m, rows, cols, want);
+      k.rowNorms(m, rows, cols, got);
+      for (let i = 0; i < rows; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-12 * want[i]!);
+    }
+  });
+
   it('refuses arguments that would read or write out of bounds, naming the kernel', () => {
+    expect(() => k.rowNorms(new Float32Array(10), 3, 4, new Float64Array(3))).toThrow(/rowNorms: sizes do not match/);
     const dec = new Float32Array(10 * 4);
     const ptr = Int32Array.from([0, 2]);
     expect(() => k.decodeRows(dec, null, ptr, Int32Array.from([1, 10]), new Float32Array(2), 1, 4, new Float32Array(4))).toThrow(/decodeRows: feature index out of range/);

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   bf16BitsToFloat, floatToBf16Bits, floatToHalfBits, halfBitsToFloat, readSafetensors, roundToDtype, writeSafetensors,
 } from '../../src-main/models/safetensors';
+import { canMapFiles } from '../../src-main/engine/native-kernels';
 
 const dir = mkdtempSync(join(tmpdir(), 'st-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,6 +124,36 @@ describe('writeSafetensors / readSafetensors round trip', () => {
     const path = rawFile('unaligned.safetensors', null, data, '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}');
     expect(header(path).len % 4).not.toBe(0);
     expect(Array.from(readSafetensors(path).getTensor('x').data)).toEqual([1.25, -7]);
+  });
+
+  it('getTransposed streams [R, C] into [C, R] for every dtype (more rows than one band)', () => {
+    const R = 150, C = 7; // R spans three bands of 64 rows
+    const w = Float32Array.from({ length: R * C }, (_, i) => Math.sin(i) * 3);
+    for (const dtype of ['F32', 'F16'] as const) {
+      const path = join(dir, `tr-${dtype}.safetensors`);
+      writeSafetensors(path, { w: { shape: [R, C], data: w, dtype } });
+      const f = readSafetensors(path);
+      const plain = f.getTensor('w').data;
+      const t = f.getTransposed('w');
+      expect(t.shape).toEqual([C, R]);
+      for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) expect(t.data[c * R + r]).toBe(plain[r * C + c]);
+    }
+    expect(() => readSafetensors(join(dir, 'tr-F32.safetensors')).getTransposed('nope')).toThrow(/no tensor 'nope'/);
+  });
+
+  it.runIf(canMapFiles())('getTensor with map gives a mapped float32 tensor with the same values; the unaligned file is read', () => {
+    const path = join(dir, 'rt-F32.safetensors');
+    const f = readSafetensors(path);
+    const mapped = f.getTensor('b', { map: true });
+    expect(mapped.mapped).toBe(true);
+    expect(f.getTensor('b').mapped).toBeUndefined();
+    expect(Array.from(mapped.data)).toEqual(Array.from(f.getTensor('b').data));
+    mapped.data[0] = 1234; // copy-on-write: the file is not changed
+    expect(f.getTensor('b').data[0]).not.toBe(1234);
+    const unaligned = readSafetensors(join(dir, 'unaligned.safetensors')).getTensor('x', { map: true });
+    expect(unaligned.mapped).toBeUndefined();
+    expect(Array.from(unaligned.data)).toEqual([1.25, -7]);
+    expect(readSafetensors(join(dir, 'rt-F16.safetensors')).getTensor('b', { map: true }).mapped).toBeUndefined();
   });
 
   it('converts integer and double tensors; rejects fp8 naming file, tensor and dtype', () => {
