@@ -87,6 +87,13 @@ async function main(): Promise<void> {
   const rssAfterLoad = rss();
   log(`kernels: ${nativeKernelStatus}; SAEs ${values.saelens ? 'in SAELens folders' : 'as ae.pt'}, weights ${canMapFiles() ? 'mapped from their files' : 'read'}`);
   log(`load: ${loadSeconds.toFixed(2)} s (model ${loadModelSeconds.toFixed(2)} s, 19 SAEs ${(loadSeconds - loadModelSeconds).toFixed(2)} s), RSS ${rssAfterLoad.toFixed(2)} GiB`);
+  // Mapped weights come into memory on first use: read one value per page of every SAE array
+  // now, so that cost is on the record too (warm page cache: page-table work only).
+  const tt = performance.now();
+  let touched = 0;
+  for (const sae of saes.values()) for (const a of [sae.enc, sae.dec]) for (let i = 0; i < a.length; i += 1024) touched += a[i]!;
+  const firstTouchSeconds = (performance.now() - tt) / 1000;
+  log(`first touch of every SAE weight page after loading: ${firstTouchSeconds.toFixed(2)} s (checksum ${touched.toFixed(1)})`);
   if (values['load-only']) return;
   const ctx: CircuitContext = { model, saes, ops: new SaeOps(sessions), submodules: model.hookPoints };
 
@@ -172,6 +179,7 @@ async function main(): Promise<void> {
     saeWeightsMapped: canMapFiles(),
     loadSeconds,
     loadModelSeconds,
+    firstTouchSeconds,
     forward10x8Ms: forwardMs,
     rssAfterLoadGiB: rssAfterLoad,
     warmupSeconds: warmSeconds,
