@@ -20,7 +20,7 @@ import { countFlops } from '../engine/profile';
 import type { NodeAttribution } from './nodes';
 import { type CircuitContext, saeOf } from './state';
 import { layerInput, layerOf, sliceBatch } from './walk';
-import { projectRow } from './sae-ops';
+import { decodeWith, projectRow } from './sae-ops';
 
 export type Aggregation = 'sum' | 'none';
 
@@ -74,15 +74,16 @@ export async function attributeEdges(
   sums: EdgeSums = new Map(),
 ): Promise<EdgeSums> {
   const blocks = edgeBlocks(ctx.model.cfg.numLayers, ctx.submodules);
-  if (opts.stats) {
-    for (const down of new Set(blocks.map((b) => b.down))) opts.stats.selected += downstreamTargets(ctx, nodes, down, opts.nodeThreshold).length;
-  }
+  // Each downstream submodule feeds several blocks: its targets are computed once.
+  const targetsOf = new Map<string, Target[]>();
+  for (const down of new Set(blocks.map((b) => b.down))) targetsOf.set(down, downstreamTargets(ctx, nodes, down, opts.nodeThreshold));
+  if (opts.stats) for (const t of targetsOf.values()) opts.stats.selected += t.length;
   for (const [i, blk] of blocks.entries()) {
     opts.job?.checkCancelled();
     opts.job?.progress(i / blocks.length, `edges: ${blk.up} → ${blk.down}`);
     const key = blockKey(blk.up, blk.down);
     if (!sums.has(key)) sums.set(key, new Map());
-    await edgeBlock(ctx, batch, nodes, blk, opts, sums.get(key)!);
+    await edgeBlock(ctx, batch, nodes, blk, targetsOf.get(blk.down)!, opts, sums.get(key)!);
   }
   return sums;
 }
@@ -96,31 +97,33 @@ export function downstreamTargets(ctx: CircuitContext, nodes: NodeAttribution, d
   if (!g) throw new Error(`edges need IG or attrib gradients for ${down}`);
   const fc = nodes.clean.states.get(down)!.f;
   const targets: Target[] = [];
+  const one = Int32Array.of(0, 0);
   for (let n = 0; n < eff.resc.length; n++) {
-    // ḡ·v_k and enc_k for the features active on the clean run at this token.
-    const active = new Map<number, number>();
-    for (let q = fc.ptr[n]; q < fc.ptr[n + 1]; q++) if (fc.val[q] > 0) active.set(fc.idx[q], q);
-    const gv = (k: number): number => {
-      if (sae.kind === 'identity') return g[n * D + k];
-      let s = 0;
-      for (let d = 0; d < D; d++) s += g[n * D + d] * sae.dec[k * D + d];
-      return s;
-    };
-    const encRow = (k: number, scale: number, into: Float32Array): void => {
-      if (sae.kind === 'identity') into[k] += scale;
-      else for (let d = 0; d < D; d++) into[d] += scale * sae.enc[k * D + d];
-    };
+    // The features active on the clean run at this token, ḡ·v_k for each (one projection), and
+    // where each sits in that list.
+    const activeIdx: number[] = [];
+    for (let q = fc.ptr[n]; q < fc.ptr[n + 1]; q++) if (fc.val[q] > 0) activeIdx.push(fc.idx[q]);
+    const idx = Int32Array.from(activeIdx);
+    const gv = new Float32Array(idx.length);
+    projectRow(sae, g, n * D, idx, gv);
+    const slot = new Map<number, number>();
+    idx.forEach((k, i) => slot.set(k, i));
     for (let q = eff.act.ptr[n]; q < eff.act.ptr[n + 1]; q++) {
       if (!(Math.abs(eff.act.val[q]) > threshold)) continue;
       const k = eff.act.idx[q];
-      if (!active.has(k)) continue; // inactive on the clean run: ∂f_k/∂y = 0, every edge is 0
+      const i = slot.get(k);
+      if (i === undefined) continue; // inactive on the clean run: ∂f_k/∂y = 0, every edge is 0
       const c = new Float32Array(D);
-      encRow(k, gv(k), c);
+      if (sae.kind === 'identity') c[k] = gv[i];
+      else for (let d = 0; d < D; d++) c[d] = gv[i] * sae.enc[k * D + d];
       targets.push({ n, k, c });
     }
     if (sae.kind !== 'identity' && Math.abs(eff.resc[n]) > threshold) {
-      const c = g.slice(n * D, (n + 1) * D);
-      for (const k of active.keys()) encRow(k, -gv(k), c);
+      // ε's cotangent: ḡ − Σ_k (ḡ·v_k) enc_k over the active features, as one sparse decode
+      // through the encoder rows with ḡ as the bias.
+      const c = new Float32Array(D);
+      one[1] = idx.length;
+      decodeWith(sae.enc, D, g.subarray(n * D, (n + 1) * D), { rows: 1, ptr: one, idx, val: gv.map((v) => -v) }, c);
       targets.push({ n, k: sae.f, c });
     }
   }
@@ -132,12 +135,12 @@ async function edgeBlock(
   batch: Batch,
   nodes: NodeAttribution,
   blk: EdgeBlockSpec,
+  targets: Target[],
   opts: { nodeThreshold: number; aggregation: Aggregation; chunk?: number },
   out: Map<number, number>,
 ): Promise<void> {
   const [B, S] = batch.tokens.shape;
   const D = ctx.model.cfg.hiddenSize;
-  const targets = downstreamTargets(ctx, nodes, blk.down, opts.nodeThreshold);
   if (!targets.length) return;
   const upSae = saeOf(ctx, blk.up);
   const downSae = saeOf(ctx, blk.down);

@@ -68,8 +68,8 @@ export class SaeOps {
   /** x̂ = Σ f_i dec[i] + b_dec, [rows, D]. */
   decode(sae: Sae, f: SparseRows): Float32Array {
     const out = new Float32Array(f.rows * sae.d);
-    if (sae.kind !== 'identity' && nativeKernels) nativeKernels.decodeRows(sae.dec, sae.bDec, f.ptr, f.idx, f.val, f.rows, sae.d, out);
-    else decodeTs(sae, f, out);
+    if (sae.kind !== 'identity') decodeWith(sae.dec, sae.d, sae.bDec, f, out);
+    else for (let r = 0; r < f.rows; r++) for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) out[r * sae.d + f.idx[k]] += f.val[k];
     return out;
   }
 
@@ -101,20 +101,24 @@ export function projectRow(sae: Sae, g: Float32Array, gOffset: number, idx: Int3
   else projectTs(sae, g, { rows: 1, ptr: ONE_ROW, idx, val: NO_VALUES }, gOffset, out);
 }
 
-/** TypeScript twin of the native decodeRows (and the identity SAE's decode). */
-export function decodeTs(sae: Sae, f: SparseRows, out: Float32Array): void {
-  const D = sae.d;
+/**
+ * out [rows, D] = bias + Σ val[k]·rows[idx[k]] over each CSR row: the sparse decode with any
+ * row matrix (edges decode through the encoder rows). Native where built.
+ */
+export function decodeWith(rows: Float32Array, D: number, bias: Float32Array | null, f: SparseRows, out: Float32Array): void {
+  if (nativeKernels) nativeKernels.decodeRows(rows, bias, f.ptr, f.idx, f.val, f.rows, D, out);
+  else decodeRowsTs(rows, bias, f, D, out);
+}
+
+/** TypeScript twin of the native decodeRows. */
+export function decodeRowsTs(rows: Float32Array, bias: Float32Array | null, f: SparseRows, D: number, out: Float32Array): void {
   for (let r = 0; r < f.rows; r++) {
     const o = r * D;
-    if (sae.kind === 'identity') {
-      for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) out[o + f.idx[k]] += f.val[k];
-      continue;
-    }
-    for (let d = 0; d < D; d++) out[o + d] = sae.bDec[d];
+    for (let d = 0; d < D; d++) out[o + d] = bias ? bias[d] : 0;
     for (let k = f.ptr[r]; k < f.ptr[r + 1]; k++) {
       const v = f.val[k];
       const row = f.idx[k] * D;
-      for (let d = 0; d < D; d++) out[o + d] += v * sae.dec[row + d];
+      for (let d = 0; d < D; d++) out[o + d] += v * rows[row + d];
     }
   }
 }

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canMapFiles, nativeKernelStatus, nativeKernels } from '../../src-main/engine/native-kernels';
-import { decodeTs, projectTs } from '../../src-main/circuits/sae-ops';
+import { decodeRowsTs, projectTs } from '../../src-main/circuits/sae-ops';
 import { transposeBandTs } from '../../src-main/engine/transpose';
 import { rowNormsTs } from '../../src-main/saes/sae-util';
 import type { SparseRows } from '../../src-main/circuits/sparse';
@@ -72,7 +72,7 @@ describe.runIf(built)('native kernels', () => {
       const sae = { kind: 'relu', d: D, f: F, dec: randomArray(F * D, F + D), bDec: randomArray(D, 7) } as unknown as Sae;
       const f = randomRows(11, F, per, F);
       const want = new Float32Array(f.rows * D), got = new Float32Array(f.rows * D);
-      decodeTs(sae, f, want);
+      decodeRowsTs(sae.dec, sae.bDec, f, D, want);
       k.decodeRows(sae.dec, sae.bDec, f.ptr, f.idx, f.val, f.rows, D, got);
       const scale = Math.max(...want.map(Math.abs));
       for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-6 * scale);
