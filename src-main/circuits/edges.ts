@@ -99,6 +99,10 @@ export function downstreamTargets(ctx: CircuitContext, nodes: NodeAttribution, d
   const targets: Target[] = [];
   const one = Int32Array.of(0, 0);
   for (let n = 0; n < eff.resc.length; n++) {
+    const errSelected = sae.kind !== 'identity' && Math.abs(eff.resc[n]) > threshold;
+    let anySelected = errSelected;
+    for (let q = eff.act.ptr[n]; q < eff.act.ptr[n + 1] && !anySelected; q++) anySelected = Math.abs(eff.act.val[q]) > threshold;
+    if (!anySelected) continue;
     // The features active on the clean run at this token, ḡ·v_k for each (one projection), and
     // where each sits in that list.
     const activeIdx: number[] = [];
@@ -118,7 +122,7 @@ export function downstreamTargets(ctx: CircuitContext, nodes: NodeAttribution, d
       else for (let d = 0; d < D; d++) c[d] = gv[i] * sae.enc[k * D + d];
       targets.push({ n, k, c });
     }
-    if (sae.kind !== 'identity' && Math.abs(eff.resc[n]) > threshold) {
+    if (errSelected) {
       // ε's cotangent: ḡ − Σ_k (ḡ·v_k) enc_k over the active features, as one sparse decode
       // through the encoder rows with ḡ as the bias.
       const c = new Float32Array(D);
