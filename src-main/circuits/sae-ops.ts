@@ -80,12 +80,17 @@ export class SaeOps {
   project(sae: Sae, g: Float32Array, pattern: SparseRows, gOffset = 0): Float32Array {
     const out = new Float32Array(pattern.idx.length);
     countFlops(2 * sae.d * pattern.idx.length);
-    if (sae.kind !== 'identity' && nativeKernels) {
-      const rowsG = g.subarray(gOffset, gOffset + pattern.rows * sae.d);
-      nativeKernels.projectRows(sae.dec, rowsG, pattern.ptr, pattern.idx, pattern.rows, sae.d, out);
-    } else projectTs(sae, g, pattern, gOffset, out);
+    projectInto(sae, g, pattern, gOffset, out);
     return out;
   }
+}
+
+/** out[k] = g[gOffset + row(k)·D …] · v_{idx[k]} over the pattern: native where built. */
+function projectInto(sae: Sae, g: Float32Array, pattern: SparseRows, gOffset: number, out: Float32Array): void {
+  if (sae.kind !== 'identity' && nativeKernels) {
+    const rowsG = g.subarray(gOffset, gOffset + pattern.rows * sae.d);
+    nativeKernels.projectRows(sae.dec, rowsG, pattern.ptr, pattern.idx, pattern.rows, sae.d, out);
+  } else projectTs(sae, g, pattern, gOffset, out);
 }
 
 const ONE_ROW = new Int32Array(2);
@@ -97,8 +102,7 @@ const NO_VALUES = new Float32Array(0);
  */
 export function projectRow(sae: Sae, g: Float32Array, gOffset: number, idx: Int32Array, out: Float32Array): void {
   ONE_ROW[1] = idx.length;
-  if (sae.kind !== 'identity' && nativeKernels) nativeKernels.projectRows(sae.dec, g.subarray(gOffset, gOffset + sae.d), ONE_ROW, idx, 1, sae.d, out);
-  else projectTs(sae, g, { rows: 1, ptr: ONE_ROW, idx, val: NO_VALUES }, gOffset, out);
+  projectInto(sae, g, { rows: 1, ptr: ONE_ROW, idx, val: NO_VALUES }, gOffset, out);
 }
 
 /**

@@ -55,14 +55,21 @@ export const nativeKernels: NativeKernels | null = loaded.kernels;
 /** Which kernels run, for logs and the benchmark report. */
 export const nativeKernelStatus: string = loaded.status;
 
+/**
+ * length bytes of the file from offset, mapped copy-on-write (docs/native.md), or null where
+ * mapping is unavailable: no addon, SFC_MAP=0, or a runtime that forbids external buffers
+ * (Electron's V8 sandbox). Every reader maps through here.
+ */
+export function mapFileRange(path: string, offset: number, length: number): ArrayBuffer | null {
+  if (process.env.SFC_MAP === '0' || !nativeKernels) return null;
+  return nativeKernels.mapRange(path, offset, length);
+}
+
 let canMap: boolean | undefined;
 
-/**
- * Whether weights can be mapped from files in this runtime: the addon is there and may hand
- * out external buffers (Electron's V8 sandbox forbids them). Tried once on this file.
- */
+/** Whether mapFileRange works in this runtime (tried once, on this file). */
 export function canMapFiles(): boolean {
-  canMap ??= process.env.SFC_MAP !== '0' && nativeKernels?.mapRange(fileURLToPath(import.meta.url), 0, 1) != null;
+  canMap ??= mapFileRange(fileURLToPath(import.meta.url), 0, 1) !== null;
   return canMap;
 }
 

@@ -8,8 +8,8 @@ import { nativeKernels } from './native-kernels';
 /**
  * The transpose [cols, rows] of a [rows, cols] matrix that arrives in bands of consecutive rows,
  * with the Euclidean norm of each output row summed on the way: loading is memory-bound, so
- * the decoder-norm check costs no extra sweep over the weights. The torch reader feeds it bands
- * straight from the file; transposeWithRowNorms feeds it a matrix already in memory.
+ * the decoder-norm check costs no extra sweep over the weights. transposeStreamed feeds it bands
+ * straight from a file; transposeWithRowNorms feeds it a matrix already in memory.
  */
 export class RowNormTransposer {
   /** Rows per band: 64 rows (8 MB at 32 768 wide) suit both kernels (16 is 1.5–3× slower). */
@@ -54,5 +54,22 @@ export function transposeWithRowNorms(src: Float32Array, rows: number, cols: num
   const t = new RowNormTransposer(rows, cols);
   const B = RowNormTransposer.BAND;
   for (let r0 = 0; r0 < rows; r0 += B) t.add(src.subarray(r0 * cols), r0, Math.min(B, rows - r0));
+  return t.finish();
+}
+
+/**
+ * The transpose of a little-endian float32 [rows, cols] matrix stored row-major somewhere
+ * (a file), read band by band through one buffer: `readRows(r0, into)` fills `into` with the
+ * bytes of rows r0 … r0 + into.length / (4·cols) − 1. The stored layout is never held whole.
+ */
+export function transposeStreamed(rows: number, cols: number, readRows: (r0: number, into: Uint8Array) => void): { out: Float32Array; norms: Float64Array } {
+  const t = new RowNormTransposer(rows, cols);
+  const B = RowNormTransposer.BAND;
+  const band = new Float32Array(Math.min(B, rows) * cols);
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const k = Math.min(B, rows - r0);
+    readRows(r0, new Uint8Array(band.buffer, 0, k * cols * 4));
+    t.add(band, r0, k);
+  }
   return t.finish();
 }

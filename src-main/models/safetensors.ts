@@ -13,8 +13,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { nativeKernels } from '../engine/native-kernels';
-import { RowNormTransposer, transposeWithRowNorms } from '../engine/transpose';
+import { mapFileRange } from '../engine/native-kernels';
+import { transposeStreamed, transposeWithRowNorms } from '../engine/transpose';
+import { readFully } from '../util/read-fully';
 
 export type WritableDtype = 'F32' | 'F16' | 'BF16';
 
@@ -278,12 +279,12 @@ function openFile(path: string): SafetensorsFile {
       const nbytes = e.end - e.begin;
       const n = nbytes / ITEM_SIZE[e.dtype];
       const at = dataStart + e.begin;
-      if (opts.map && e.dtype === 'F32' && LITTLE_ENDIAN_HOST && at % 4 === 0 && nativeKernels && nbytes > 0) {
-        const ab = nativeKernels.mapRange(path, at, nbytes);
+      if (opts.map && e.dtype === 'F32' && endianness() === 'LE' && at % 4 === 0 && nbytes > 0) {
+        const ab = mapFileRange(path, at, nbytes);
         if (ab) return { dtype: e.dtype, shape: [...e.shape], data: new Float32Array(ab), mapped: true };
       }
       const bytes = new Uint8Array(nbytes);
-      readRange(path, at, bytes, where);
+      withFile(path, (fd) => readRange(fd, at, bytes, where));
       return { dtype: e.dtype, shape: [...e.shape], data: convert(bytes, e.dtype, n, where) };
     },
     getTransposed: (name) => {
@@ -292,19 +293,11 @@ function openFile(path: string): SafetensorsFile {
       if (e.shape.length !== 2) throw new Error(`${where}: expected a 2-D tensor, found shape [${e.shape}]`);
       const [R, C] = e.shape as [number, number];
       let out: Float32Array;
-      if (e.dtype === 'F32' && LITTLE_ENDIAN_HOST && R > 0 && C > 0) {
-        const tr = new RowNormTransposer(R, C);
-        const B = RowNormTransposer.BAND;
-        const band = new Float32Array(Math.min(B, R) * C);
-        for (let r0 = 0; r0 < R; r0 += B) {
-          const k = Math.min(B, R - r0);
-          readRange(path, dataStart + e.begin + r0 * C * 4, new Uint8Array(band.buffer, 0, k * C * 4), where);
-          tr.add(band, r0, k);
-        }
-        out = tr.finish().out;
+      if (e.dtype === 'F32' && endianness() === 'LE' && R > 0 && C > 0) {
+        out = withFile(path, (fd) => transposeStreamed(R, C, (r0, into) => readRange(fd, dataStart + e.begin + r0 * C * 4, into, where)).out);
       } else {
         const bytes = new Uint8Array(e.end - e.begin);
-        readRange(path, dataStart + e.begin, bytes, where);
+        withFile(path, (fd) => readRange(fd, dataStart + e.begin, bytes, where));
         out = transposeWithRowNorms(convert(bytes, e.dtype, R * C, where), R, C).out;
       }
       return { dtype: 'F32', shape: [C, R], data: out };
@@ -312,22 +305,19 @@ function openFile(path: string): SafetensorsFile {
   };
 }
 
-/** Fills `into` with the file's bytes from `offset` (readSync reads at most 2 GiB per call). */
-function readRange(path: string, offset: number, into: Uint8Array, where: string): void {
+/** Fills `into` with the file's bytes from `offset`. */
+function readRange(fd: number, offset: number, into: Uint8Array, where: string): void {
+  if (readFully(fd, into, offset) < into.length) throw new Error(`${where}: file ended early (truncated while open?)`);
+}
+
+function withFile<T>(path: string, f: (fd: number) => T): T {
   const fd = openSync(path, 'r');
   try {
-    let done = 0;
-    while (done < into.length) {
-      const got = readSync(fd, into, done, Math.min(into.length - done, 1 << 30), offset + done);
-      if (got === 0) throw new Error(`${where}: file ended early (truncated while open?)`);
-      done += got;
-    }
+    return f(fd);
   } finally {
     closeSync(fd);
   }
 }
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------
 // sharded checkpoint

@@ -13,11 +13,12 @@
  * costs 134 MB, never two copies, and files past 2 GB (zip64) work too. When reading from an
  * in-memory buffer, aligned float32 storages are views on it (no copy).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { isPyGlobal, pyGlobal, type PyGlobal, unpickle } from './pickle';
-import { RowNormTransposer, transposeWithRowNorms } from '../engine/transpose';
-import { nativeKernels } from '../engine/native-kernels';
+import { transposeStreamed, transposeWithRowNorms } from '../engine/transpose';
+import { mapFileRange } from '../engine/native-kernels';
+import { readFully } from '../util/read-fully';
 
 // ---------------------------------------------------------------------------------------------
 // Byte sources
@@ -66,31 +67,19 @@ export function fileSource(path: string, { map = true }: { map?: boolean } = {})
     name: path,
     size,
     read(offset, length) {
-      if (offset < 0 || offset + length > size) throw new Error(`${path}: file truncated (wanted bytes ${offset}..${offset + length} of ${size})`);
-      // Own ArrayBuffer (byteOffset 0), so float32 data read here is always aligned.
-      // Not zero-filled (every byte is read over), own ArrayBuffer at offset 0 (aligned).
+      // Own ArrayBuffer (byteOffset 0), so float32 data read here is always aligned. Not
+      // zero-filled: every byte is read over.
       const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, out, done, Math.min(length - done, 1 << 30), offset + done);
-        if (n <= 0) throw new Error(`${path}: file truncated while reading`);
-        done += n;
-      }
+      this.readInto(offset, out);
       return out;
     },
     readInto(offset, target) {
       const length = target.length;
       if (offset < 0 || offset + length > size) throw new Error(`${path}: file truncated (wanted bytes ${offset}..${offset + length} of ${size})`);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, target, done, Math.min(length - done, 1 << 30), offset + done);
-        if (n <= 0) throw new Error(`${path}: file truncated while reading`);
-        done += n;
-      }
+      if (readFully(fd, target, offset) < length) throw new Error(`${path}: file truncated while reading`);
     },
     mapRange(offset, length) {
-      if (!map || !nativeKernels) return null;
-      const ab = nativeKernels.mapRange(path, offset, length);
+      const ab = map ? mapFileRange(path, offset, length) : null;
       return ab ? new Uint8Array(ab) : null;
     },
     close() {
@@ -461,16 +450,8 @@ function readTransposed(t: LazyTensor, where: string): TorchTensor {
   const streamable = s.dtype === 'float32' && !s.bigEndian && LITTLE_ENDIAN_HOST && s.entry.method === 0 && !s.verifyCrc && isContiguous(t.shape, t.strides);
   let result: { out: Float32Array; norms: Float64Array };
   if (streamable) {
-    const tr = new RowNormTransposer(R, C);
-    const B = RowNormTransposer.BAND;
     const start = entryDataOffset(s.zip, s.entry) + t.offset * 4;
-    const buf = new Float32Array(Math.min(B, R) * C);
-    for (let r0 = 0; r0 < R; r0 += B) {
-      const k = Math.min(B, R - r0);
-      s.zip.source.readInto(start + r0 * C * 4, new Uint8Array(buf.buffer, 0, k * C * 4));
-      tr.add(buf, r0, k);
-    }
-    result = tr.finish();
+    result = transposeStreamed(R, C, (r0, into) => s.zip.source.readInto(start + r0 * C * 4, into));
   } else result = transposeWithRowNorms(t.data, R, C);
   return { dtype: t.dtype, shape: [C, R], data: result.out, rowNorms: result.norms, [TENSOR]: true } as TorchTensor;
 }
@@ -593,5 +574,5 @@ export function readTorchStateDict(source: ByteSource | string, opts: TorchLoadO
 
 /** Convenience: state_dict of a torch.save file on disk. */
 export function readTorchFile(path: string, opts: TorchLoadOptions = {}): Map<string, TorchTensor> {
-  return readTorchStateDict(fileSource(path, { map: opts.map ?? true }), opts);
+  return readTorchStateDict(path, opts);
 }

@@ -11,6 +11,7 @@ import { loadNeoxFolder } from '../../src-main/models/load';
 import { dictionaryLearningFolder, loadSaeSet } from '../../src-main/saes/load';
 import { submoduleToHook } from '../../src-main/saes/saelens';
 import { writeSafetensors } from '../../src-main/models/safetensors';
+import { transposeWithRowNorms } from '../../src-main/engine/transpose';
 import { writeAePt } from '../helpers/circuit-fixture';
 import { writeRandomNeoxFolder } from '../helpers/neox-folder';
 import { mulberry32, randn } from '../helpers/random';
@@ -88,8 +89,7 @@ export function ensureSaelensFixture(fx: BenchFixture, submodules: readonly stri
     mkdirSync(dir, { recursive: true });
     const cfg = { d_in: sae.d, d_sae: sae.f, dtype: 'float32', hook_name: hook, activation_fn_str: 'relu', apply_b_dec_to_input: true, normalize_activations: 'none', finetuning_scaling_factor: false };
     writeFileSync(join(dir, 'cfg.json'), JSON.stringify(cfg, null, 2));
-    const wEnc = new Float32Array(sae.d * sae.f);
-    for (let i = 0; i < sae.f; i++) for (let q = 0; q < sae.d; q++) wEnc[q * sae.f + i] = sae.enc[i * sae.d + q];
+    const wEnc = transposeWithRowNorms(sae.enc, sae.f, sae.d).out; // [F, D] → W_enc [D, F]
     writeSafetensors(join(dir, 'sae_weights.safetensors'), {
       W_enc: { shape: [sae.d, sae.f], data: wEnc },
       b_enc: { shape: [sae.f], data: sae.bEnc },

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canMapFiles, nativeKernelStatus, nativeKernels } from '../../src-main/engine/native-kernels';
+import { canMapFiles, mapFileRange, nativeKernelStatus, nativeKernels } from '../../src-main/engine/native-kernels';
 import { decodeRowsTs, projectTs } from '../../src-main/circuits/sae-ops';
 import { transposeBandTs } from '../../src-main/engine/transpose';
 import { rowNormsTs } from '../../src-main/saes/sae-util';
@@ -123,6 +123,14 @@ describe.runIf(built)('native kernels', () => {
       new Uint8Array(ab)[0] ^= 255; // copy-on-write: the file does not change
     }
     expect(k.mapRange(path, 9_000, 2_000)).toBeNull();
+    // Every reader maps through mapFileRange, which SFC_MAP=0 turns off.
+    expect(mapFileRange(path, 0, 10)).not.toBeNull();
+    process.env.SFC_MAP = '0';
+    try {
+      expect(mapFileRange(path, 0, 10)).toBeNull();
+    } finally {
+      delete process.env.SFC_MAP;
+    }
     expect(k.mapRange(join(dir, 'missing.bin'), 0, 1)).toBeNull();
     expect(k.mapRange(path, 0, 10_000)).not.toBeNull();
     expect(bits(new Uint8Array(k.mapRange(path, 0, 10_000)!)).equals(bits(bytes))).toBe(true);
