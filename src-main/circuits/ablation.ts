@@ -6,7 +6,7 @@
  * feature/error space). Interventions happen in model order, so upstream ablations propagate:
  * kept nodes are recomputed from the ablated stream, not restored.
  */
-import type { JobContext } from '../jobs/context';
+import type { JobContext } from '../util/job-context';
 import type { Batch, F32 } from '../models/neox-model';
 import { Tensor } from '../engine/tensor';
 import { type CircuitContext, type MetricInputs, decompose, observe, saeOf } from './state';

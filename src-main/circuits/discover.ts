@@ -4,7 +4,7 @@
  */
 import { releaseFreeMemory } from '../engine/native-kernels';
 import { Tensor } from '../engine/tensor';
-import type { JobContext } from '../jobs/context';
+import type { JobContext } from '../util/job-context';
 import { type Profiler, timed } from '../engine/profile';
 import { type Aggregation, type EdgeSums, attributeEdges, yEdges } from './edges';
 import { type NodeEffect, type NodeMethod, attributeNodes } from './nodes';

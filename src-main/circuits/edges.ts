@@ -14,7 +14,7 @@
  * upstream error. All targets of a block share one VJP call per example, not one each.
  */
 import { Tensor } from '../engine/tensor';
-import type { JobContext } from '../jobs/context';
+import type { JobContext } from '../util/job-context';
 import type { Batch } from '../models/neox-model';
 import { countFlops } from '../engine/profile';
 import type { NodeAttribution } from './nodes';

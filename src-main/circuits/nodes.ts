@@ -6,7 +6,7 @@
  * gives every feature's effect by projection onto its decoder row: no dense [B,S,F] gradient.
  */
 import { Tensor } from '../engine/tensor';
-import type { JobContext } from '../jobs/context';
+import type { JobContext } from '../util/job-context';
 import type { Batch, F32 } from '../models/neox-model';
 import { type CircuitContext, type Delta, type MetricInputs, type RunState, delta, observeAll, saeOf, zeroState } from './state';
 import type { SparseRows } from './sparse';

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './commands';
 import { UsageError } from './command';
-import { CancelledError } from '../jobs/protocol';
+import { CancelledError } from '../util/job-context';
 import { APP_VERSION } from '../version';
 
 function help(): string {

@@ -20,7 +20,7 @@ import { Tensor } from '../engine/tensor';
 import { contentHash } from '../util/hash';
 import { type SaeQualityRow, measureSaeQuality } from '../circuits/sae-quality';
 import { APP_VERSION } from '../version';
-import type { JobContext } from './context';
+import type { JobContext } from '../util/job-context';
 import { runtime } from './runtime';
 
 export interface DiscoverParams {

@@ -1,7 +1,7 @@
 /**
  * Job handlers, run inside the compute worker. Each takes typed params and a JobContext.
  */
-import type { JobContext } from './context';
+import type { JobContext } from '../util/job-context';
 import type { JobKind, JobParams, JobResult } from './kinds';
 import { modelInfo, runtime } from './runtime';
 import { discoverJob, evaluateJob, generateDataJob } from './circuit-jobs';

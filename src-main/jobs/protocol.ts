@@ -32,9 +32,4 @@ export interface JobFailed {
 
 export type WorkerMessage = JobProgress | JobDone | JobFailed;
 
-export class CancelledError extends Error {
-  constructor(message = 'cancelled') {
-    super(message);
-    this.name = 'CancelledError';
-  }
-}
+export { CancelledError } from '../util/job-context';

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { HANDLERS } from './handlers';
-import { sharedFlagContext } from './context';
+import { sharedFlagContext } from '../util/job-context';
 import type { JobRequest, WorkerMessage } from './protocol';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
