@@ -12,6 +12,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_RECIPE, type DemoRecipe, buildDemo } from '../src-main/demo/build';
+import { tempPathFor } from '../src-main/util/atomic-write';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -38,11 +39,12 @@ const recipe: DemoRecipe = quick
 
 const start = performance.now();
 const stamp = () => `[${((performance.now() - start) / 1000).toFixed(0).padStart(4)} s]`;
-const tmp = `${out}.tmp-${process.pid}`;
+// A fresh folder next to the target, swapped in only when complete (util/atomic-write.ts names it).
+const tmp = tempPathFor(out);
 rmSync(tmp, { recursive: true, force: true });
 try {
   const report = await buildDemo(tmp, { recipe, log: (line) => console.log(`${stamp()} ${line}`) });
-  const old = `${out}.old-${process.pid}`;
+  const old = tempPathFor(`${out}.old`);
   if (existsSync(out)) renameSync(out, old);
   renameSync(tmp, out);
   rmSync(old, { recursive: true, force: true });

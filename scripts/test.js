@@ -28,6 +28,9 @@ function ensureChromium() {
   return false;
 }
 
+// Nothing a test starts may touch the user's library: point the default store at a scratch file.
+process.env.SFC_DB = join(reports, 'scratch.db');
+
 const counts = { passed: 0, failed: 0, skipped: 0 };
 let status = 0;
 

@@ -1,6 +1,6 @@
 /**
  * Where the embedded demo lives (resources/demo), found from this module's location so it works
- * from the TypeScript sources (CLI, tests) and from the bundled app alike.
+ * from the TypeScript sources (CLI, tests), the bundled app (out/main) and the packaged app alike.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +15,13 @@ function findUp(rel: string): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', rel);
 }
 
-export const DEMO_DIR = process.env.SFC_DEMO_DIR ?? findUp(join('resources', 'demo'));
+/** A packaged desktop app ships the demo as an extraResource, `<resources>/demo` (package.json "build"), outside app.asar. */
+function packagedDemo(): string | null {
+  const resources = (process as { resourcesPath?: string }).resourcesPath; // set by Electron only
+  return resources && existsSync(join(resources, 'demo')) ? join(resources, 'demo') : null;
+}
+
+export const DEMO_DIR = process.env.SFC_DEMO_DIR ?? packagedDemo() ?? findUp(join('resources', 'demo'));
 export const DEMO_MODEL = join(DEMO_DIR, 'model');
 export const DEMO_SAES = join(DEMO_DIR, 'saes');
 

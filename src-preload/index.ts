@@ -1,9 +1,9 @@
 /**
- * Preload (sandboxed, so built as CommonJS): exposes `window.sfc` with exactly two functions,
- * invoke(channel, payload) and on(event, cb). No ipcRenderer, no Node, and the IPC event object
+ * Preload (sandboxed, so built as CommonJS): exposes `window.sfc` with invoke(channel, payload),
+ * on(event, cb) and pathForFile(file) for dropped files. No ipcRenderer, no Node, and the IPC event object
  * (which carries `sender`) is never handed to the page. The main process validates everything.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { IPC_EVENT, IPC_INVOKE } from '../src-main/app/ipc-channels';
 import type { Reply, SfcBridge } from '../src-main/api/contract';
 
@@ -18,6 +18,9 @@ const bridge: SfcBridge = {
       ipcRenderer.removeListener(IPC_EVENT, listener);
     };
   },
+  // A dropped file's path (File.path is gone since Electron 32); the main process reads and
+  // validates the file itself (library.import).
+  pathForFile: (file) => webUtils.getPathForFile(file),
 };
 
 contextBridge.exposeInMainWorld('sfc', bridge);

@@ -7,12 +7,29 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { z } from 'zod';
 import { OPSET } from '../engine/onnx';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { JobRunner } from '../jobs/runner';
+import type { Store } from '../store';
+import { StoreError } from '../store/common';
+import { Annotations } from '../store/annotations';
+import { importFile } from '../store/import';
+import { circuitFile, datasetFile } from '../store/inputs';
+import { identitySaeSet, registerModel, registerSaeSet } from '../store/register';
+import { saveDiscovery } from '../store/save';
+import { compareCircuits } from '../view/compare';
+import { PAPER_THRESHOLDS } from '../circuits/evaluate';
+import { formatAnnotationJsonl } from '../data/annotations';
+import { splitLines } from '../data/agreement';
+import { parseClusterJson } from '../data/clusters';
 import {
   channels,
   isChannel,
+  TEST_CHANNELS,
   type ApiError,
   type ApiErrorCode,
+  type LoadReport,
   type ChannelName,
   type EventName,
   type EventPayload,
@@ -24,10 +41,17 @@ import {
 export interface ApiSettings {
   /** Default model folder for model.* channels; null when none is configured. */
   model: string | null;
+  /** Answer the test channels (debug.*); only hosts started for tests set this. */
+  testChannels?: boolean;
+  /** Jobs one connection may have queued or running at once (default 16). */
+  maxJobsPerConnection?: number;
 }
 
 export interface ApiHost {
   runner: Pick<JobRunner, 'run'>;
+  store: Store;
+  /** Where stored datasets and circuits are written as files for the worker. */
+  cacheDir: string;
   settings: ApiSettings;
   app: { name: string; version: string; host: 'electron' | 'serve' };
 }
@@ -66,6 +90,7 @@ type Handlers = { [C in ChannelName]: (req: ParsedRequest<C>, ctx: HandlerContex
 
 const PLATFORM_PROVIDER: Partial<Record<NodeJS.Platform, string>> = { linux: 'cuda', win32: 'dml', darwin: 'coreml' };
 
+
 function runtimeVersion(): string | null {
   try {
     // Read at run time: onnxruntime-node stays external to the bundle (it is native).
@@ -76,6 +101,7 @@ function runtimeVersion(): string | null {
 }
 
 export function createApi(host: ApiHost): Api {
+  const { store, runner } = host;
   const modelPath = (override: string | undefined): string => {
     const m = override ?? host.settings.model;
     if (!m) {
@@ -84,6 +110,18 @@ export function createApi(host: ApiHost): Api {
     return m;
   };
   const jobOpts = (ctx: HandlerContext) => ({ signal: ctx.signal, onProgress: ctx.progress });
+
+  /** The files a job on a stored circuit runs on: its model, SAEs and (by default) its dataset. */
+  const sourcesOf = (modelId: number | null, saeSetId: number | null, datasetId: number | null | undefined, what: string) => {
+    if (modelId === null) throw new ApiFailure('not_configured', `${what}: its model is not in the library; add the model folder first`);
+    const model = store.library.model(modelId);
+    const set = saeSetId === null ? null : store.library.saeSet(saeSetId);
+    if (set && set.layout !== 'identity' && !set.path) throw new ApiFailure('not_configured', `${what}: SAE set '${set.name}' has no folder`);
+    if (datasetId === null || datasetId === undefined) throw new ApiFailure('not_configured', `${what}: no dataset given and none recorded; pick a dataset`);
+    const data = datasetFile(store, datasetId, host.cacheDir);
+    const neurons = !set || set.layout === 'identity';
+    return { model: model.path, saes: neurons ? null : set!.path, neurons, data: data.path, nopair: data.nopair };
+  };
 
   const handlers: Handlers = {
     async 'app.info'() {
@@ -100,14 +138,165 @@ export function createApi(host: ApiHost): Api {
     async 'job.cancel'({ jobId }, ctx) {
       return { cancelled: ctx.cancelJob(jobId) };
     },
+
+    // ---- library ----
+    async 'library.list'({ search, tag }) {
+      const q = search?.toLowerCase();
+      const match = (x: { name: string; tags: string[] }): boolean => (!q || x.name.toLowerCase().includes(q) || x.tags.some((t) => t.toLowerCase().includes(q))) && (!tag || x.tags.includes(tag));
+      return {
+        models: store.library.models().filter(match),
+        saeSets: store.library.saeSets().filter(match),
+        datasets: store.library.datasets().filter(match),
+        circuits: store.circuits.list({ search, tag }),
+      };
+    },
+    async 'library.get'({ kind, id }) {
+      switch (kind) {
+        case 'model':
+          return { kind, model: store.library.model(id) };
+        case 'saeSet':
+          return { kind, saeSet: store.library.saeSet(id) };
+        case 'circuit':
+          return { kind, circuit: store.circuits.summary(id) };
+        case 'dataset': {
+          const dataset = store.library.dataset(id);
+          return { kind, dataset, preview: datasetPreview(store.library.datasetContent(id), dataset.format, 20) };
+        }
+      }
+    },
+    async 'library.register'({ kind, path, name, modelId }) {
+      return store.action(() => (kind === 'model' ? registerModel(store, path, name) : registerSaeSet(store, path, modelId ?? null, name)));
+    },
+    async 'library.rename'({ kind, id, name }) {
+      store.action(() => store.library.rename(kind, id, name));
+      return {};
+    },
+    async 'library.tag'({ kind, id, tags }) {
+      return { tags: store.action(() => store.library.tag(kind, id, tags)) };
+    },
+    async 'library.delete'({ kind, id }) {
+      store.action(() => (kind === 'circuit' ? store.circuits.delete(id) : store.library.delete(kind, id)));
+      return {};
+    },
+    async 'library.import'({ source, name, saeSetId }) {
+      return importFile(store, source, { name, saeSetId });
+    },
+
+    // ---- circuits ----
+    async 'circuit.get'({ id }) {
+      return { summary: store.circuits.summary(id), circuit: store.circuits.get(id) as unknown as Record<string, unknown> };
+    },
+    async 'circuit.history'({ id }) {
+      return store.circuits.history(id);
+    },
+    async 'circuit.edit'({ id, edit, label }) {
+      return store.action(() => store.circuits.edit(id, edit, label ?? null));
+    },
+    async 'circuit.label'({ id, label }) {
+      store.action(() => store.circuits.label(id, label));
+      return {};
+    },
+    async 'circuit.export'({ id }) {
+      const s = store.circuits.summary(id);
+      return { fileName: `${s.name}${s.versionLabel ? ` ${s.versionLabel}` : ''} v${s.id}.json`.replace(/[\\/:*?"<>|]+/g, '_'), text: `${JSON.stringify(store.circuits.get(id), null, 1)}\n` };
+    },
+    async 'circuit.compare'({ a, b, threshold }) {
+      return { a, b, ...compareCircuits(store.circuits.get(a), store.circuits.get(b), { threshold }) };
+    },
+    async 'circuit.results'({ id }) {
+      store.circuits.summary(id);
+      return {
+        evaluations: store.results.forCircuit('evaluation', id) as Response<'circuit.results'>['evaluations'],
+        experiments: store.results.forCircuit('experiment', id) as Response<'circuit.results'>['experiments'],
+      };
+    },
+
+    // ---- annotations ----
+    async 'annotation.set'({ saeSetId, submodule, feature, text, notes }) {
+      const set = store.library.saeSet(saeSetId);
+      Annotations.checkKey(set.submodules, { submodule, feature }, `SAE set '${set.name}'`);
+      return store.action(() => store.annotations.set(set.sha256, { submodule, feature }, text, notes));
+    },
+    async 'annotation.forCircuit'({ circuitId }) {
+      const s = store.circuits.summary(circuitId);
+      if (s.saeSetId === null) return [];
+      const set = store.library.saeSet(s.saeSetId);
+      return store.annotations.forKeys(set.sha256, store.circuits.get(circuitId).nodes);
+    },
+    async 'annotation.history'({ saeSetId, submodule, feature }) {
+      return store.annotations.history(store.library.saeSet(saeSetId).sha256, { submodule, feature });
+    },
+    async 'annotation.export'({ saeSetId }) {
+      const set = store.library.saeSet(saeSetId);
+      const rows = store.annotations.all(set.sha256).map((a) => ({ submodule: a.submodule, feature: a.feature, annotation: a.text, notes: a.notes }));
+      return { fileName: `${set.name} annotations.jsonl`.replace(/[\\/:*?"<>|]+/g, '_'), text: formatAnnotationJsonl(rows) };
+    },
+
+    // ---- jobs ----
     async 'model.info'({ model }, ctx) {
-      return host.runner.run('model.info', { model: modelPath(model) }, jobOpts(ctx));
+      return runner.run('model.info', { model: modelPath(model) }, jobOpts(ctx));
     },
     async 'model.predict'({ model, text, top }, ctx) {
-      return host.runner.run('model.predict', { model: modelPath(model), text, top }, jobOpts(ctx));
+      return runner.run('model.predict', { model: modelPath(model), text, top }, jobOpts(ctx));
+    },
+    async 'circuit.estimate'({ modelId, saeSetId, datasetId, ...settings }, ctx) {
+      return runner.run('circuit.estimate', { ...settings, ...sourcesOf(modelId, saeSetId, datasetId, 'estimate') }, jobOpts(ctx));
+    },
+    async 'circuit.discover'({ modelId, saeSetId, datasetId, name, ...settings }, ctx) {
+      const sources = sourcesOf(modelId, saeSetId, datasetId, 'discover');
+      // Refuse what will not fit before loading anything big (the estimate reads only shapes).
+      const est = await runner.run('circuit.estimate', { ...settings, ...sources }, jobOpts(ctx));
+      if (!est.fits) throw new ApiFailure('failed', `this discovery will not fit in memory: ${est.reason}`);
+      const res = await runner.run('circuit.discover', { ...settings, ...sources }, jobOpts(ctx));
+      const dataset = store.library.dataset(datasetId);
+      const circuit = saveDiscovery(store, res.circuit, {
+        name: name ?? `${dataset.name} ${settings.method}${settings.aggregation === 'none' ? ' per position' : ''}`,
+        explicitName: name !== undefined,
+        modelId,
+        saeSetId: saeSetId ?? identitySaeSet(store, store.library.model(modelId)).id,
+        datasetId,
+      });
+      return { circuit, saeQuality: res.saeQuality, dataReport: res.dataReport as z.output<typeof LoadReport>, notes: res.notes, seconds: res.seconds };
+    },
+    async 'circuit.evaluate'({ circuitId, datasetId, thresholds, ...settings }, ctx) {
+      const s = store.circuits.summary(circuitId);
+      const sources = sourcesOf(s.modelId, s.saeSetId, datasetId ?? s.datasetId, `circuit ${circuitId}`);
+      const params = { ...settings, thresholds: thresholds ?? PAPER_THRESHOLDS, circuit: circuitFile(store, circuitId, host.cacheDir), model: sources.model, saes: sources.saes, data: sources.data };
+      const result = await runner.run('circuit.evaluate', params, jobOpts(ctx));
+      return store.action(() =>
+        store.results.add('evaluation', circuitId, { ...settings, thresholds: params.thresholds, datasetId: datasetId ?? s.datasetId }, { ...result, circuit: undefined }),
+      ) as Response<'circuit.evaluate'>;
+    },
+    async 'circuit.ablate'({ circuitId, datasetId, ...settings }, ctx) {
+      const s = store.circuits.summary(circuitId);
+      const sources = sourcesOf(s.modelId, s.saeSetId, datasetId ?? s.datasetId, `circuit ${circuitId}`);
+      const result = await runner.run('circuit.ablate', { ...settings, ...sources }, jobOpts(ctx));
+      return store.action(() => store.results.add('experiment', circuitId, { ...settings, datasetId: datasetId ?? s.datasetId }, result)) as Response<'circuit.ablate'>;
+    },
+    async 'feature.examples'({ circuitId, datasetId, submodule, feature, n, top }, ctx) {
+      const s = store.circuits.summary(circuitId);
+      const sources = sourcesOf(s.modelId, s.saeSetId, datasetId ?? s.datasetId, `circuit ${circuitId}`);
+      return runner.run('feature.examples', { ...sources, n, seed: Number(s.parameters.seed ?? 12), submodule, feature, top }, jobOpts(ctx));
+    },
+    async 'data.generate'({ modelId, structure, seed, name }, ctx) {
+      const model = store.library.model(modelId);
+      const dir = mkdtempSync(join(tmpdir(), 'sfc-generate-'));
+      try {
+        const out = join(dir, 'train.jsonl');
+        const testOut = join(dir, 'test.jsonl');
+        const res = await runner.run('data.generate', { model: model.path, structure, seed, out, testOut }, jobOpts(ctx));
+        const base = name ?? `${structure} (seed ${seed})`;
+        return store.action(() => {
+          const add = (split: string, file: string, examples: number) =>
+            store.library.addDataset({ name: `${base} ${split}`, kind: 'generated', format: 'jsonl', source: `generated from ${model.name}`, content: readFileSync(file, 'utf8'), examples });
+          return { train: add('train', out, res.train), test: add('test', testOut, res.test), droppedWords: res.droppedWords };
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     async 'debug.sleep'({ ms, steps }, ctx) {
-      return host.runner.run('sleep', { ms, steps }, jobOpts(ctx));
+      return runner.run('debug.sleep', { ms, steps }, jobOpts(ctx));
     },
   };
 
@@ -132,8 +321,8 @@ export function createApi(host: ApiHost): Api {
 
       return {
         async handle(channel, payload) {
-          if (!isChannel(channel)) {
-            return fail('bad_request', `unknown channel ${JSON.stringify(channel)}; known: ${Object.keys(channels).join(', ')}`);
+          if (!isChannel(channel) || (TEST_CHANNELS.has(channel) && !host.settings.testChannels)) {
+            return fail('bad_request', `unknown channel ${JSON.stringify(channel)}; known: ${Object.keys(channels).filter((c) => host.settings.testChannels || !TEST_CHANNELS.has(c)).join(', ')}`);
           }
           const spec = channels[channel];
           const parsed = spec.request.safeParse(payload ?? {});
@@ -152,6 +341,8 @@ export function createApi(host: ApiHost): Api {
             }
           }
 
+          const limit = host.settings.maxJobsPerConnection ?? 16;
+          if (jobs.size >= limit) return fail('busy', `this connection already has ${jobs.size} jobs queued or running (the limit is ${limit}); wait for one to finish or cancel one`);
           const jobId = randomUUID();
           const controller = new AbortController();
           jobs.set(jobId, controller);
@@ -180,6 +371,12 @@ export function createApi(host: ApiHost): Api {
   };
 }
 
+/** The first records of a stored dataset, as written in its file. */
+function datasetPreview(content: string, format: 'jsonl' | 'cluster-json', count: number): Record<string, unknown>[] {
+  if (format === 'jsonl') return splitLines(content).filter((l) => l.trim() !== '').slice(0, count).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return parseClusterJson(content, 'dataset').slice(0, count).map((r) => ({ key: r.key, context: r.prefix, answer: r.answer }));
+}
+
 function fail(code: ApiErrorCode, message: string): Reply {
   return { ok: false, error: { code, message } };
 }
@@ -190,6 +387,7 @@ function formatIssues(error: z.ZodError): { path: string; message: string }[] {
 
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiFailure) return { code: e.code, message: e.message };
+  if (e instanceof StoreError) return { code: e.code, message: e.message };
   if (e instanceof Error && e.name === 'CancelledError') return { code: 'cancelled', message: 'cancelled' };
   return { code: 'failed', message: e instanceof Error ? e.message : String(e) };
 }

@@ -20,6 +20,8 @@ export interface WsApiOptions {
   path?: string;
   /** Largest accepted message; requests are small (the big data stays in the engine). */
   maxPayload?: number;
+  /** Told about a client's faulty frame or socket error (that client is closed, the rest go on). */
+  onClientError?: (err: Error) => void;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -60,7 +62,7 @@ export function attachWebSocketApi(server: Server, api: Api, opts: WsApiOptions)
   server.on('upgrade', (req, socket, head) => {
     const refused = checkUpgrade(req, path, opts.token);
     if (refused) return refuse(socket, ...refused);
-    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, api));
+    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, api, opts.onClientError ?? (() => {})));
   });
 
   return {
@@ -71,7 +73,7 @@ export function attachWebSocketApi(server: Server, api: Api, opts: WsApiOptions)
   };
 }
 
-function serveConnection(ws: WebSocket, api: Api): void {
+function serveConnection(ws: WebSocket, api: Api, onClientError: (err: Error) => void): void {
   const send = (m: WsMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
   };
@@ -80,6 +82,14 @@ function serveConnection(ws: WebSocket, api: Api): void {
 
   const session = api.connect((event, payload) => send({ type: 'event', event, payload }));
   ws.on('close', () => session.close());
+  // A frame over maxPayload (close code 1009), a text frame that is not UTF-8 (1007) or any other
+  // protocol fault makes ws emit 'error' after it has started closing this socket with the
+  // right code. Without a listener the error is thrown and takes the whole server down, with
+  // every other connection and running job: refuse the message, drop this client only.
+  ws.on('error', (err) => {
+    onClientError(err);
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1011, 'internal error');
+  });
   ws.on('message', (data, isBinary) => {
     if (isBinary) return badRequest(null, 'binary messages are not supported; send JSON text');
     let raw: unknown;

@@ -1,23 +1,32 @@
 /**
- * Ablated forward passes and faithfulness / completeness (evaluation.md §1–2).
+ * Ablated forward passes (docs/method-notes.md, "Evaluation"): the one algorithm behind
+ * faithfulness, completeness and the ablate/clamp experiment.
  *
- * A mask per submodule says which nodes are "in the circuit: leave alone" (true). Everything
- * else is replaced by its ablation value (mean over the patch batch per position, or zero in
- * feature/error space). Interventions happen in model order, so upstream ablations propagate:
- * kept nodes are recomputed from the ablated stream, not restored.
+ * A mask per submodule says which nodes are "in the circuit: leave alone" (true). Every other
+ * node is replaced by its value from an AblationValues source: the mean over the patch batch per
+ * position, zero in feature/error space, a resampled patch example, or a clamp constant.
+ * Interventions happen in model order, so upstream ablations propagate: kept nodes are
+ * recomputed from the ablated stream, not restored.
  */
-import type { JobContext } from '../util/job-context';
 import type { Batch, F32 } from '../models/neox-model';
 import { Tensor } from '../engine/tensor';
+import { PyRandom } from '../data/py-random';
+import type { Sae } from '../saes/types';
+import type { PreparedExample } from './discover';
+import { type SparseRows, emptyRows, sparsify } from './sparse';
 import { type CircuitContext, type MetricInputs, decompose, observe, saeOf } from './state';
-import { layerOf } from './walk';
 
-export type AblationKind = 'mean' | 'zero';
-export type ErrorHandling = 'default' | 'remove' | 'keep';
+export type AblationKind = 'mean' | 'zero' | 'resample';
+
+/**
+ * ablation.py's `handle_errors` (`remove` → 'ablated', `keep` → 'kept'): every error mask is
+ * forced after the complement, so it applies to m(C), m(M∖C) and m(∅) alike.
+ */
+export type ForcedErrors = 'ablated' | 'kept';
 
 /**
  * Node mask of one submodule: `keep[p]` has F+1 flags (error at F) for position p; a single
- * entry (positions = 1) applies to every position.
+ * row applies to every position.
  */
 export interface SubmoduleMask {
   keep: Uint8Array[];
@@ -26,40 +35,140 @@ export interface SubmoduleMask {
 export type CircuitMask = Map<string, SubmoduleMask>;
 
 export interface AblationOptions {
-  ablation: AblationKind;
-  handleErrors: ErrorHandling;
+  /** Ablate the mask's nodes and keep everything else (m(M∖C)). */
   complement: boolean;
+  forceErrors: ForcedErrors | null;
 }
 
-interface AblationValues {
-  /** Per position: dense feature values [F] and error [D]. */
-  f: Float32Array[];
-  err: Float32Array[];
+/**
+ * What replaces an ablated node at one submodule: rows of feature and error values, and the row
+ * each token n = b·S + s reads. `examples` / `positions` are the clean batch shape the source
+ * needs (null: any).
+ */
+export interface AblationValues {
+  f: SparseRows;
+  /** [rows·D] */
+  err: Float32Array;
+  rowOf: (n: number) => number;
+  examples: number | null;
+  positions: number | null;
 }
 
-/** Ablation values of each submodule from a patch batch (mean over examples, per position). */
-export async function ablationValues(ctx: CircuitContext, patch: Batch, metric: MetricInputs, submodules: string[], kind: AblationKind): Promise<Map<string, AblationValues>> {
+/** A metric input without answers, for passes that only record activations. */
+function noMetric(B: number): MetricInputs {
+  return { ids: new Tensor(new Int32Array(B), [B, 1]), coef: new Tensor(new Float32Array(B), [B, 1]) };
+}
+
+/**
+ * Evaluation metric: logit[clean answer] − logit[patch answer] with a patch answer, else
+ * logit[clean answer] (the ratios of faithfulness do not depend on the sign).
+ */
+export function answerMetric(examples: PreparedExample[]): MetricInputs {
+  const B = examples.length;
+  const paired = examples[0].patchAnswer !== null;
+  if (examples.some((e) => (e.patchAnswer !== null) !== paired)) throw new Error('examples mix paired and no-pair data');
+  const ids = paired ? examples.flatMap((e) => [e.cleanAnswer, e.patchAnswer!]) : examples.map((e) => e.cleanAnswer);
+  const coef = paired ? examples.flatMap(() => [1, -1]) : examples.map(() => 1);
+  const J = paired ? 2 : 1;
+  return { ids: new Tensor(Int32Array.from(ids), [B, J]), coef: new Tensor(Float32Array.from(coef), [B, J]) };
+}
+
+/**
+ * Patch example drawn for each of n examples, with replacement: Python's
+ * `r = random.Random(seed); [r.randrange(n) for _ in range(n)]`.
+ */
+export function resampleDraw(n: number, seed: number): number[] {
+  const rng = new PyRandom(seed);
+  return Array.from({ length: n }, () => rng.randbelow(n));
+}
+
+/**
+ * Ablation values of each submodule from a patch batch. One resample draw is shared by every
+ * submodule (and by every run that uses these values), so a resampled example reads one
+ * coherent patch forward pass.
+ */
+export async function ablationValues(ctx: CircuitContext, patch: Batch, submodules: string[], kind: AblationKind, seed = 0): Promise<Map<string, AblationValues>> {
   const [B, S] = patch.tokens.shape;
   const out = new Map<string, AblationValues>();
-  const run = kind === 'mean' ? await observe({ ...ctx, submodules }, patch, metric) : null;
+  if (kind === 'zero') {
+    for (const name of submodules) out.set(name, { f: emptyRows(1), err: new Float32Array(saeOf(ctx, name).d), rowOf: () => 0, examples: null, positions: null });
+    return out;
+  }
+  const run = await observe({ ...ctx, submodules }, patch, noMetric(B));
+  const draw = kind === 'resample' ? resampleDraw(B, seed) : null;
   for (const name of submodules) {
-    const sae = saeOf(ctx, name);
-    const f = Array.from({ length: S }, () => new Float32Array(sae.f));
-    const err = Array.from({ length: S }, () => new Float32Array(sae.d));
-    if (run) {
-      const st = run.states.get(name)!;
-      for (let n = 0; n < B * S; n++) {
-        const s = n % S;
-        for (let q = st.f.ptr[n]; q < st.f.ptr[n + 1]; q++) f[s][st.f.idx[q]] += st.f.val[q] / B;
-        for (let d = 0; d < sae.d; d++) err[s][d] += st.err[n * sae.d + d] / B;
-      }
-    }
-    out.set(name, { f, err });
+    const st = run.states.get(name)!;
+    if (draw) out.set(name, { f: st.f, err: st.err, rowOf: (n) => draw[Math.floor(n / S)] * S + (n % S), examples: B, positions: S });
+    else out.set(name, { ...positionMeans(saeOf(ctx, name), st.f, st.err, B, S), rowOf: (n) => n % S, examples: null, positions: S });
   }
   return out;
 }
 
-/** Metric per example after ablating everything outside the mask at the given submodules. */
+/** Mean over the batch axis only, per position: S rows. */
+function positionMeans(sae: Sae, f: SparseRows, err: Float32Array, B: number, S: number): { f: SparseRows; err: Float32Array } {
+  const fSum = new Float32Array(S * sae.f);
+  const eSum = new Float32Array(S * sae.d);
+  for (let n = 0; n < B * S; n++) {
+    const s = n % S;
+    for (let q = f.ptr[n]; q < f.ptr[n + 1]; q++) fSum[s * sae.f + f.idx[q]] += f.val[q] / B;
+    for (let d = 0; d < sae.d; d++) eSum[s * sae.d + d] += err[n * sae.d + d] / B;
+  }
+  return { f: sparsify(fSum, S, sae.f), err: eSum };
+}
+
+/** Every feature set to `value` (the error value is never read: errors cannot be clamped). */
+export function clampValues(sae: Sae, value: number): AblationValues {
+  const f = { rows: 1, ptr: Int32Array.from([0, sae.f]), idx: Int32Array.from({ length: sae.f }, (_, i) => i), val: new Float32Array(sae.f).fill(value) };
+  return { f, err: new Float32Array(sae.d), rowOf: () => 0, examples: null, positions: null };
+}
+
+/**
+ * One submodule's replaced activation [B·S·D]: decode(f') + ε', where f' and ε' take the clean
+ * values of kept nodes and the ablation values elsewhere.
+ */
+async function ablateAt(ctx: CircuitContext, name: string, x: Float32Array, B: number, S: number, v: AblationValues, mask: SubmoduleMask | undefined, opts: AblationOptions): Promise<Float32Array> {
+  const sae = saeOf(ctx, name);
+  const { f: F, d: D } = sae;
+  if (v.positions !== null && v.positions !== S) throw new Error(`${name}: the ablation values have ${v.positions} positions but the inputs have ${S}`);
+  if (v.examples !== null && v.examples !== B) throw new Error(`${name}: the ablation values come from ${v.examples} examples but the inputs have ${B}`);
+  const keep = mask?.keep ?? [new Uint8Array(F + 1)];
+  if (keep.length !== 1 && keep.length !== S) throw new Error(`${name}: the mask has ${keep.length} positions but the inputs have ${S}`);
+  const rows = B * S;
+  const st = await decompose(ctx, name, x, rows);
+  const ptr = new Int32Array(rows + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  const errKept = new Uint8Array(rows);
+  for (let n = 0; n < rows; n++) {
+    const k = keep[keep.length === 1 ? 0 : n % S];
+    const kept = (i: number): boolean => (k[i] === 1) !== opts.complement;
+    const r = v.rowOf(n);
+    for (let q = st.f.ptr[n]; q < st.f.ptr[n + 1]; q++) if (kept(st.f.idx[q])) idx.push(st.f.idx[q]), val.push(st.f.val[q]);
+    for (let q = v.f.ptr[r]; q < v.f.ptr[r + 1]; q++) if (!kept(v.f.idx[q])) idx.push(v.f.idx[q]), val.push(v.f.val[q]);
+    ptr[n + 1] = idx.length;
+    errKept[n] = Number(opts.forceErrors ? opts.forceErrors === 'kept' : kept(F));
+  }
+  const out = ctx.ops.decode(sae, { rows, ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) });
+  for (let n = 0; n < rows; n++) {
+    const e = errKept[n] ? st.err : v.err;
+    const o = errKept[n] ? n * D : v.rowOf(n) * D;
+    for (let d = 0; d < D; d++) out[n * D + d] += e[o + d];
+  }
+  return out;
+}
+
+/** h_L of the clean batch with every submodule in `values` ablated outside its mask. */
+export async function ablatedForward(ctx: CircuitContext, clean: Batch, values: Map<string, AblationValues>, masks: CircuitMask, opts: AblationOptions): Promise<F32> {
+  const [B, S] = clean.tokens.shape;
+  const { h } = await ctx.model.forward(clean, async (name, x) => {
+    const v = values.get(name);
+    if (!v) return undefined;
+    return new Tensor(await ablateAt(ctx, name, x.data, B, S, v, masks.get(name), opts), x.shape) as F32;
+  });
+  return h;
+}
+
+/** Metric per example after ablating everything outside the masks at the given submodules. */
 export async function runWithAblations(
   ctx: CircuitContext,
   clean: Batch,
@@ -68,99 +177,6 @@ export async function runWithAblations(
   masks: CircuitMask,
   opts: AblationOptions,
 ): Promise<Float32Array> {
-  const [, S] = clean.tokens.shape;
-  const { acts, h } = await ctx.model.forward(clean, async (name, x) => {
-    const v = values.get(name);
-    if (!v) return undefined;
-    const sae = saeOf(ctx, name);
-    const mask = masks.get(name);
-    const rows = x.shape[0] * S;
-    const st = await decompose(ctx, name, x.data, rows);
-    const D = sae.d;
-    const F = sae.f;
-    const out = new Float32Array(rows * D);
-    const dense = new Float32Array(F);
-    for (let n = 0; n < rows; n++) {
-      const s = n % S;
-      const keep = mask ? mask.keep[mask.keep.length === 1 ? 0 : s] : undefined;
-      const kept = (i: number): boolean => (keep ? keep[i] === 1 : false) !== opts.complement;
-      // Features: f where kept, the ablation value elsewhere.
-      for (let i = 0; i < F; i++) dense[i] = kept(i) ? 0 : v.f[s][i];
-      for (let q = st.f.ptr[n]; q < st.f.ptr[n + 1]; q++) if (kept(st.f.idx[q])) dense[st.f.idx[q]] = st.f.val[q];
-      let errKept = kept(F);
-      if (opts.handleErrors === 'remove') errKept = false;
-      if (opts.handleErrors === 'keep') errKept = true;
-      const o = n * D;
-      if (sae.kind === 'identity') {
-        out.set(dense.subarray(0, D), o);
-        continue;
-      }
-      for (let d = 0; d < D; d++) out[o + d] = sae.bDec[d] + (errKept ? st.err[o + d] : v.err[s][d]);
-      for (let i = 0; i < F; i++) {
-        const c = dense[i];
-        if (c === 0) continue;
-        for (let d = 0; d < D; d++) out[o + d] += c * sae.dec[i * D + d];
-      }
-    }
-    return new Tensor(out, x.shape) as F32;
-  });
-  void acts;
+  const h = await ablatedForward(ctx, clean, values, masks, opts);
   return (await ctx.model.metric(clean, h, metric.ids, metric.coef)).data;
-}
-
-export interface SweepRow {
-  threshold: number;
-  nodes: number;
-  faithfulness: number;
-  completeness: number;
-  /** Mean metric with the circuit alone, and with the circuit removed. */
-  mC: number;
-  mComplement: number;
-}
-
-export interface Faithfulness {
-  submodules: string[];
-  mFull: number;
-  mEmpty: number;
-  rows: SweepRow[];
-}
-
-/** Submodules evaluated: attn/mlp/resid of layers ≥ startLayer, no embed (evaluation.md §2.2). */
-export function evaluatedSubmodules(all: string[], startLayer: number): string[] {
-  return all.filter((s) => s !== 'embed' && layerOf(s) >= startLayer);
-}
-
-const mean = (a: Float32Array): number => a.reduce((s, v) => s + v, 0) / a.length;
-
-/**
- * Faithfulness and completeness over a node-threshold sweep. `maskAt(τ)` gives the circuit at
- * threshold τ and its node count.
- */
-export async function faithfulnessSweep(
-  ctx: CircuitContext,
-  clean: Batch,
-  patch: Batch,
-  metric: MetricInputs,
-  submodules: string[],
-  thresholds: number[],
-  maskAt: (t: number) => { mask: CircuitMask; nodes: number },
-  opts: { ablation: AblationKind; handleErrors: ErrorHandling; job?: JobContext },
-): Promise<Faithfulness> {
-  const values = await ablationValues(ctx, patch, metric, submodules, opts.ablation);
-  const { h } = await ctx.model.forward(clean);
-  const mFull = mean((await ctx.model.metric(clean, h, metric.ids, metric.coef)).data);
-  const none: CircuitMask = new Map();
-  const mEmpty = mean(await runWithAblations(ctx, clean, metric, values, none, { ablation: opts.ablation, handleErrors: 'default', complement: false }));
-  const rows: SweepRow[] = [];
-  for (const [i, t] of thresholds.entries()) {
-    opts.job?.checkCancelled();
-    opts.job?.progress(i / thresholds.length, `threshold ${t}`);
-    const { mask, nodes } = maskAt(t);
-    const mC = mean(await runWithAblations(ctx, clean, metric, values, mask, { ablation: opts.ablation, handleErrors: opts.handleErrors, complement: false }));
-    const mComplement = mean(await runWithAblations(ctx, clean, metric, values, mask, { ablation: opts.ablation, handleErrors: opts.handleErrors, complement: true }));
-    const denom = mFull - mEmpty;
-    rows.push({ threshold: t, nodes, faithfulness: (mC - mEmpty) / denom, completeness: (mComplement - mEmpty) / denom, mC, mComplement });
-  }
-  opts.job?.progress(1, 'sweep done');
-  return { submodules, mFull, mEmpty, rows };
 }

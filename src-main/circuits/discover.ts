@@ -1,9 +1,10 @@
 /**
- * The discovery driver (method.md §7–8): batches → node effects → thresholded selection → edge
+ * The discovery driver (docs/method-notes.md, Aggregation; Driver and example loading): batches → node effects → thresholded selection → edge
  * blocks → aggregation, with the example-weighted mean across batches.
  */
 import { releaseFreeMemory } from '../engine/native-kernels';
 import { Tensor } from '../engine/tensor';
+import { describeNonFinite, firstNonFinite } from '../engine/finite';
 import type { JobContext } from '../util/job-context';
 import { type Profiler, timed } from '../engine/profile';
 import { type Aggregation, type EdgeSums, attributeEdges, yEdges } from './edges';
@@ -98,6 +99,12 @@ export async function discover(
     const metric = discoveryMetric(part);
     const nodes = await attributeNodes(ctx, clean, patch, metric, { method: opts.method, steps: opts.steps, job: sub && phase(sub, 0, opts.nodesOnly ? 1 : 0.5), profiler: opts.profiler });
     releaseFreeMemory(); // the IG buffers onnxruntime freed: give them back before the edges
+    for (const run of [nodes.clean, nodes.patch]) {
+      const b = run ? firstNonFinite(run.metric) : -1;
+      if (run && b >= 0) {
+        throw new Error(`discovery: the metric is ${run.metric[b]} on the ${run === nodes.clean ? 'clean' : 'patch'} prefix of example ${bi * opts.batchSize + b + 1} (the model overflows float32 on it); no circuit was written`);
+      }
+    }
     if (nodes.totalEffect) total += nodes.totalEffect.reduce((a, b) => a + b, 0);
     await timed(opts.profiler, 'aggregation', async () => accumulateNodes(ctx, nodes.effects, effects, opts.aggregation, S));
     if (edges) {
@@ -112,7 +119,32 @@ export async function discover(
     }
     releaseFreeMemory();
   }
-  return { effects, edges, totalEffect: paired ? total : null, examples: examples.length, positions };
+  const totals = { effects, edges, totalEffect: paired ? total : null, examples: examples.length, positions };
+  assertFiniteTotals(totals);
+  return totals;
+}
+
+/**
+ * Refuses a result holding NaN or ±Infinity (activations or gradients that overflowed float32):
+ * thresholds would silently drop every NaN node and leave an empty circuit with a NaN total
+ * effect that looks like a finding. Names the quantity and submodule.
+ */
+export function assertFiniteTotals(t: NodeTotals): void {
+  const problems: string[] = [];
+  if (t.totalEffect !== null && !Number.isFinite(t.totalEffect)) problems.push(`total effect m(patch) − m(clean) is ${t.totalEffect}`);
+  for (const [name, sums] of t.effects) {
+    const bad = describeNonFinite(sums);
+    if (bad) problems.push(`node effects of ${name}: ${bad}`);
+  }
+  for (const [key, m] of t.edges ?? []) {
+    let n = 0;
+    for (const v of m.values()) if (!Number.isFinite(v)) n++;
+    if (n) problems.push(`edge weights ${key}: ${n} non-finite`);
+  }
+  if (problems.length) {
+    const shown = problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : '');
+    throw new Error(`discovery produced non-finite results (${shown}): the model or SAEs overflow float32 on these examples; no circuit was written`);
+  }
 }
 
 /** Adds one batch's per-token effects into the running sums ([F+1] or [S·(F+1)] per submodule). */

@@ -1,5 +1,5 @@
 /**
- * Edge attribution (method.md §6) for a parallel-residual model (Pythia):
+ * Edge attribution (docs/method-notes.md, Edge attribution) for a parallel-residual model (Pythia):
  *
  *   edge(u→d) = (∂m/∂d)|IG · (∂d/∂u)|clean, midstream held fixed · (u_patch − u_clean)
  *
@@ -19,34 +19,15 @@ import type { Batch } from '../models/neox-model';
 import { countFlops } from '../engine/profile';
 import type { NodeAttribution } from './nodes';
 import { type CircuitContext, saeOf } from './state';
-import { layerInput, layerOf, sliceBatch } from './walk';
+import { layerInput, sliceBatch } from './walk';
+import { type EdgeBlockSpec, edgeBlockSpecs, layerOf } from '../models/hooks';
 import { decodeWith, projectRow } from './sae-ops';
 
 export type Aggregation = 'sum' | 'none';
 
-export interface EdgeBlockSpec {
-  up: string;
-  down: string;
-  via: 'identity' | 'attn' | 'mlp';
-}
-
-/** The edge blocks of a parallel-residual model, last layer first (as the original loops). */
-export function edgeBlocks(numLayers: number, submodules: string[]): EdgeBlockSpec[] {
-  const have = new Set(submodules);
-  const out: EdgeBlockSpec[] = [];
-  for (let l = numLayers - 1; l >= 0; l--) {
-    const prev = l === 0 ? 'embed' : `resid_${l - 1}`;
-    const blocks: EdgeBlockSpec[] = [
-      { up: `mlp_${l}`, down: `resid_${l}`, via: 'identity' },
-      { up: `attn_${l}`, down: `resid_${l}`, via: 'identity' },
-      { up: prev, down: `mlp_${l}`, via: 'mlp' },
-      { up: prev, down: `attn_${l}`, via: 'attn' },
-      { up: prev, down: `resid_${l}`, via: 'identity' },
-    ];
-    out.push(...blocks.filter((b) => have.has(b.up) && have.has(b.down)));
-  }
-  return out;
-}
+// The topology (which blocks exist, in which order) is models/hooks.ts's; re-exported under
+// the name the tests and the benchmark use.
+export { type EdgeBlockSpec, edgeBlockSpecs as edgeBlocks };
 
 /**
  * Edge weights of one batch, summed over examples (divide by the example count at the end).
@@ -73,7 +54,7 @@ export async function attributeEdges(
   opts: { nodeThreshold: number; aggregation: Aggregation; job?: JobContext; chunk?: number; stats?: { selected: number } },
   sums: EdgeSums = new Map(),
 ): Promise<EdgeSums> {
-  const blocks = edgeBlocks(ctx.model.cfg.numLayers, ctx.submodules);
+  const blocks = edgeBlockSpecs(ctx.model.cfg.numLayers, ctx.submodules);
   // Each downstream submodule feeds several blocks: its targets are computed once.
   const targetsOf = new Map<string, Target[]>();
   for (const down of new Set(blocks.map((b) => b.down))) targetsOf.set(down, downstreamTargets(ctx, nodes, down, opts.nodeThreshold));

@@ -1,5 +1,5 @@
 /**
- * Node attribution (method.md §5): attrib, ig and exact effects for every SAE feature and error
+ * Node attribution (docs/method-notes.md, Node attribution): attrib, ig and exact effects for every SAE feature and error
  * node of every submodule, per example and position.
  *
  * The IG path is linear in activation space, so one N-step average of ∂m/∂x at the submodule
@@ -11,7 +11,8 @@ import type { Batch, F32 } from '../models/neox-model';
 import { type CircuitContext, type Delta, type MetricInputs, type RunState, delta, observeAll, saeOf, zeroState } from './state';
 import type { SparseRows } from './sparse';
 import { type Profiler, timed } from '../engine/profile';
-import { forwardFrom, kindOf, layerInput, layerOf, tile, tileBatch, rows as sliceRows } from './walk';
+import { forwardFrom, layerInput, tile, tileBatch, rows as sliceRows } from './walk';
+import { EMBED, hooksIntoLayerOutput, kindOf, lastResidHook, layerOf, siblingHook } from '../models/hooks';
 import { add3 } from '../models/neox-model';
 
 export type NodeMethod = 'attrib' | 'ig' | 'exact';
@@ -149,11 +150,11 @@ export async function attributeNodesFromStates(
  * straight into h_{l+1}, so their gradient is ∂m/∂h_{l+1}; embed is h_0).
  */
 export async function pathGradient(ctx: CircuitContext, batch: Batch, clean: RunState, name: string, x: F32, metric: MetricInputs): Promise<Float32Array> {
-  const n = x.shape[0] / clean.acts.get('embed')!.shape[0];
+  const n = x.shape[0] / clean.acts.get(EMBED)!.shape[0];
   const l = layerOf(name);
   let h = x;
   if (kindOf(name) === 'attn' || kindOf(name) === 'mlp') {
-    const other = clean.acts.get(kindOf(name) === 'attn' ? `mlp_${l}` : `attn_${l}`)!;
+    const other = clean.acts.get(siblingHook(name))!;
     h = add3(tile(layerInput(clean.acts, l), n), x, tile(other, n));
   }
   const ones = new Tensor(new Float32Array(x.shape[0]).fill(1), [x.shape[0]]);
@@ -172,15 +173,15 @@ async function gradientsAtAllHooks(
   const [B] = batch.tokens.shape;
   const ones = new Tensor(new Float32Array(B).fill(1), [1, B]);
   const out = new Map<string, Float32Array>();
-  const hL = run.acts.get(`resid_${L - 1}`)!;
+  const hL = run.acts.get(lastResidHook(L))!;
   let dh = await model.metricVjp(batch, hL, metric.ids, metric.coef, ones);
   for (let l = L - 1; l >= 0; l--) {
     // attn_l, mlp_l and resid_l all add straight into h_{l+1}.
-    for (const k of ['attn', 'mlp', 'resid']) out.set(`${k}_${l}`, dh.data);
+    for (const name of hooksIntoLayerOutput(l)) out.set(name, dh.data);
     const h = layerInput(run.acts, l);
     dh = addInto(dh, await model.attnVjp(l, batch, h, dh), await model.mlpVjp(l, h, dh));
   }
-  out.set('embed', dh.data);
+  out.set(EMBED, dh.data);
   return out;
 }
 
@@ -191,7 +192,7 @@ function addInto(a: F32, b: F32, c: F32): F32 {
 }
 
 /**
- * Activation patching (§5.4): one run per changed feature (and per error vector), each an
+ * Activation patching (the exact method, docs/method-notes.md, Node attribution): one run per changed feature (and per error vector), each an
  * intervention on one token of one example; runs are batched as independent sequences.
  */
 async function exactEffects(

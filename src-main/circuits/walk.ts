@@ -5,22 +5,14 @@
 import { Tensor } from '../engine/tensor';
 import type { Batch, F32, NeoxModel } from '../models/neox-model';
 import { add3 } from '../models/neox-model';
+import { EMBED, kindOf, layerInputHook, layerOf, siblingHook } from '../models/hooks';
 
-/** Layer of a hook point; embed is -1 (before layer 0). */
-export function layerOf(name: string): number {
-  if (name === 'embed') return -1;
-  const m = /^(attn|mlp|resid)_(\d+)$/.exec(name);
-  if (!m) throw new Error(`unknown submodule '${name}'`);
-  return Number(m[2]);
-}
-
-export function kindOf(name: string): 'embed' | 'attn' | 'mlp' | 'resid' {
-  return name === 'embed' ? 'embed' : (name.split('_')[0] as 'attn' | 'mlp' | 'resid');
-}
+// Hook names are owned by models/hooks.ts; re-exported for the modules that import them from here.
+export { kindOf, layerOf };
 
 /** Input of layer l (h_l): embed for l = 0, else resid_{l-1}. */
 export function layerInput(acts: Map<string, F32>, l: number): F32 {
-  const h = acts.get(l === 0 ? 'embed' : `resid_${l - 1}`);
+  const h = acts.get(layerInputHook(l));
   if (!h) throw new Error(`activation cache has no input for layer ${l}`);
   return h;
 }
@@ -61,7 +53,7 @@ export async function forwardFrom(
   name: string,
   x: F32,
 ): Promise<{ hs: Map<number, F32>; hL: F32 }> {
-  const n = x.shape[0] / clean.get('embed')!.shape[0];
+  const n = x.shape[0] / clean.get(EMBED)!.shape[0];
   const l = layerOf(name);
   const kind = kindOf(name);
   const hs = new Map<number, F32>();
@@ -76,7 +68,7 @@ export async function forwardFrom(
   } else {
     const hl = tile(layerInput(clean, l), n);
     hs.set(l, hl);
-    const other = tile(clean.get(kind === 'attn' ? `mlp_${l}` : `attn_${l}`)!, n);
+    const other = tile(clean.get(siblingHook(name))!, n);
     h = add3(hl, x, other);
     start = l + 1;
   }

@@ -3,9 +3,9 @@
  * line on a terminal), Ctrl-C cancels the job cleanly.
  */
 import { JobRunner } from '../jobs/runner';
-import type { JobKind, JobParams, JobResult } from '../jobs/kinds';
+import type { WorkerJobName, WorkerParams, WorkerResult } from '../api/contract';
 
-export async function runCliJob<K extends JobKind>(kind: K, params: JobParams<K>, opts: { quiet?: boolean } = {}): Promise<JobResult<K>> {
+export async function runCliJob<K extends WorkerJobName>(kind: K, params: WorkerParams<K>, opts: { quiet?: boolean } = {}): Promise<WorkerResult<K>> {
   const runner = new JobRunner();
   const abort = new AbortController();
   const onSigint = (): void => {

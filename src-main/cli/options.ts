@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from './command';
 import { DEMO_MODEL, DEMO_SAES, demoData } from '../defaults';
+import { checkWritable } from '../util/atomic-write';
 
 export function num(values: Record<string, unknown>, key: string, opts: { int?: boolean; min?: number } = {}): number {
   const raw = values[key];
@@ -43,4 +44,28 @@ export function dataPath(value: string | undefined, split: 'train' | 'test'): st
   const demo = demoData(value, split);
   if (demo) return demo;
   throw new UsageError(`--data ${value}: no such file (and not a demo dataset name: simple, nounpp, rc, within_rc)`);
+}
+
+/**
+ * --example-length L: only examples whose clean prefix has exactly L tokens (the original's
+ * paper-era scripts); absent: null, the min-length rule.
+ */
+export function exampleLength(values: Record<string, unknown>): number | null {
+  return values['example-length'] === undefined ? null : num(values, 'example-length', { int: true, min: 1 });
+}
+
+/**
+ * An output path option (--out, --test-out), checked to be writable before any work starts;
+ * undefined when the option was not given.
+ */
+export function outPath(values: Record<string, unknown>, key: string): string | undefined {
+  const v = values[key] as string | undefined;
+  if (v === undefined) return undefined;
+  if (v === '') throw new UsageError(`--${key}: expected a file name`);
+  try {
+    checkWritable(v);
+  } catch (e) {
+    throw new UsageError(`--${key} ${(e as Error).message}`);
+  }
+  return v;
 }

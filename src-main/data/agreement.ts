@@ -1,17 +1,20 @@
 /**
- * Paired subject–verb agreement data (formats.md §1): JSON Lines with clean/patch prefixes and
- * answers, loaded with the original's filtering and seeded shuffle (method.md §8).
+ * Paired subject–verb agreement data (docs/data-formats.md §1): JSON Lines with clean/patch prefixes and
+ * answers, loaded with the original's filtering and seeded shuffle (docs/data-formats.md §1).
  */
 import { readFileSync } from 'node:fs';
-import type { TextTokenizer } from '../models/tokenizer';
+import type { TextTokenizer, UnknownTokenError } from '../models/tokenizer';
 import {
   type DropReason,
   type LoadReport,
   answerIds,
   checkCount,
   countDrop,
+  countDropAt,
   guardShortfall,
   prefixIds,
+  unknownTokenWhy,
+  unlessUnknownToken,
 } from './common';
 import { PyRandom } from './py-random';
 
@@ -33,7 +36,7 @@ export interface AgreementExample {
   cleanAnswer: string;
   patchAnswer: string;
   case: string;
-  /** Last token id of each answer (method.md §4); after filtering the answer is exactly this token. */
+  /** Last token id of each answer (docs/method-notes.md, Metrics and answers); after filtering the answer is exactly this token. */
   cleanAnswerId: number;
   patchAnswerId: number;
   /** Prefix token ids as the model sees them (with special tokens, if the tokenizer adds any). */
@@ -53,6 +56,11 @@ export interface AgreementLoadOptions {
   maxLength?: number;
   /** The original's use_min_length_only (always true in its driver). */
   minLengthOnly?: boolean;
+  /**
+   * Keep only examples whose clean prefix has exactly this many tokens (the paper-era scripts'
+   * example length), instead of the min-length rule.
+   */
+  exampleLength?: number | null;
 }
 
 /**
@@ -102,7 +110,12 @@ export function tokenizeAgreement(
   tok: TextTokenizer,
   rec: AgreementRecord,
   line = 0,
-): { ok: true; example: AgreementExample } | { ok: false; reason: DropReason } {
+): { ok: true; example: AgreementExample } | { ok: false; reason: DropReason; unknown?: UnknownTokenError } {
+  const r = unlessUnknownToken(() => filterAgreement(tok, rec, line));
+  return 'unknown' in r ? { ok: false, reason: 'unknown_token', unknown: r.unknown } : r;
+}
+
+function filterAgreement(tok: TextTokenizer, rec: AgreementRecord, line: number): { ok: true; example: AgreementExample } | { ok: false; reason: DropReason } {
   const ca = answerIds(tok, rec.clean_answer);
   const pa = answerIds(tok, rec.patch_answer);
   if (ca.length !== 1 || pa.length !== 1) return { ok: false, reason: 'answer_not_single_token' };
@@ -150,7 +163,11 @@ export function loadAgreementExamples(
   opts: AgreementLoadOptions,
 ): { examples: AgreementExample[]; report: LoadReport } {
   checkCount(opts.n, file);
-  const { n, seed = 12, maxLength, minLengthOnly = true } = opts;
+  const { n, seed = 12, maxLength, exampleLength = null } = opts;
+  if (exampleLength !== null && !(Number.isInteger(exampleLength) && exampleLength >= 1)) {
+    throw new Error(`${file}: example length must be a positive integer, got ${exampleLength}`);
+  }
+  const minLengthOnly = exampleLength === null && (opts.minLengthOnly ?? true);
   // Validate everything first so a bad line is reported whether or not the scan reaches it.
   const lines = splitLines(text);
   const parsed = new Map(parseAgreementJsonl(text, file).map((p) => [p.line, p.record]));
@@ -167,12 +184,17 @@ export function loadAgreementExamples(
     scanned++;
     const r = tokenizeAgreement(tok, rec, lineNo);
     if (!r.ok) {
-      countDrop(report, r.reason);
+      if (r.unknown) countDropAt(report, r.reason, `${file}:${lineNo}`, unknownTokenWhy(r.unknown));
+      else countDrop(report, r.reason);
       continue;
     }
     const len = r.example.cleanPrefixIds.length;
     if (maxLength !== undefined && len > maxLength) {
       countDrop(report, 'too_long');
+      continue;
+    }
+    if (exampleLength !== null && len !== exampleLength) {
+      countDrop(report, 'not_example_length');
       continue;
     }
     if (minLengthOnly) {
@@ -190,6 +212,7 @@ export function loadAgreementExamples(
   report.kept = examples.length;
   report.notScanned = report.read - scanned;
   if (minLengthOnly && examples.length) report.minLength = minLength;
+  if (exampleLength !== null) report.exampleLength = exampleLength;
   guardShortfall(report);
   return { examples, report };
 }

@@ -1,11 +1,11 @@
 /**
- * No-pair ("cluster") data (formats.md §2): one JSON object mapping a context id to
+ * No-pair ("cluster") data (docs/data-formats.md §2): one JSON object mapping a context id to
  * {context: string | string[], answer: string}. Loaded like load_examples_nopair: records in
  * the file's key order, kept when the answer is one token, until n.
  */
 import { readFileSync } from 'node:fs';
 import type { TextTokenizer } from '../models/tokenizer';
-import { type LoadReport, answerIds, checkCount, countDrop, guardShortfall, prefixIds } from './common';
+import { type LoadReport, answerIds, checkCount, countDrop, countDropAt, guardShortfall, prefixIds, unknownTokenWhy, unlessUnknownToken } from './common';
 
 export interface ClusterRecord {
   key: string;
@@ -98,9 +98,13 @@ export function loadClusterExamples(
   text: string,
   file: string,
   tok: TextTokenizer,
-  opts: { n: number },
+  opts: { n: number; exampleLength?: number | null },
 ): { examples: ClusterExample[]; report: LoadReport } {
   checkCount(opts.n, file);
+  const exampleLength = opts.exampleLength ?? null;
+  if (exampleLength !== null && !(Number.isInteger(exampleLength) && exampleLength >= 1)) {
+    throw new Error(`${file}: example length must be a positive integer, got ${exampleLength}`);
+  }
   const records = parseClusterJson(text, file);
   const report: LoadReport = { file, read: records.length, requested: opts.n, kept: 0, dropped: {}, notScanned: 0 };
   const examples: ClusterExample[] = [];
@@ -108,25 +112,34 @@ export function loadClusterExamples(
   for (const r of records) {
     if (examples.length >= opts.n) break;
     scanned++;
-    const a = answerIds(tok, r.answer);
+    const ids = unlessUnknownToken(() => ({ a: answerIds(tok, r.answer), p: prefixIds(tok, r.prefix) }));
+    if ('unknown' in ids) {
+      countDropAt(report, 'unknown_token', `${file}: context "${r.key}"`, unknownTokenWhy(ids.unknown));
+      continue;
+    }
+    const { a, p } = ids;
     if (a.length !== 1) {
       countDrop(report, 'answer_not_single_token');
       continue;
     }
-    const p = prefixIds(tok, r.prefix);
     if (p.length === 0) {
       countDrop(report, 'empty_prefix');
+      continue;
+    }
+    if (exampleLength !== null && p.length !== exampleLength) {
+      countDrop(report, 'not_example_length');
       continue;
     }
     examples.push({ key: r.key, cleanPrefix: r.prefix, cleanAnswer: r.answer, cleanAnswerId: a[0], cleanPrefixIds: p });
   }
   report.kept = examples.length;
   report.notScanned = records.length - scanned;
+  if (exampleLength !== null) report.exampleLength = exampleLength;
   guardShortfall(report);
   return { examples, report };
 }
 
-export function loadClusterFile(path: string, tok: TextTokenizer, opts: { n: number }): { examples: ClusterExample[]; report: LoadReport } {
+export function loadClusterFile(path: string, tok: TextTokenizer, opts: { n: number; exampleLength?: number | null }): { examples: ClusterExample[]; report: LoadReport } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -2,24 +2,28 @@
  * Pieces shared by the agreement and cluster loaders: how an answer becomes one id, and the
  * report that tells the user what was kept and why the rest was dropped.
  */
-import type { TextTokenizer } from '../models/tokenizer';
+import { type TextTokenizer, UnknownTokenError } from '../models/tokenizer';
 
 /** Why an example was not kept. Checked in this order; an example counts under the first that applies. */
 export type DropReason =
+  | 'unknown_token'
   | 'answer_not_single_token'
   | 'prefix_length_mismatch'
   | 'answer_merges_with_prefix'
   | 'empty_prefix'
   | 'too_long'
+  | 'not_example_length'
   | 'longer_than_min'
   | 'discarded_by_shorter';
 
 export const DROP_REASON_TEXT: Record<DropReason, string> = {
+  unknown_token: "a word is not in the tokenizer's vocabulary",
   answer_not_single_token: 'an answer is not a single token',
   prefix_length_mismatch: 'clean and patch prefixes have different token lengths',
   answer_merges_with_prefix: 'tokenize(prefix + answer) differs from tokenize(prefix) + tokenize(answer)',
   empty_prefix: 'the prefix has no tokens',
   too_long: 'the prefix is longer than max_length',
+  not_example_length: 'the prefix does not have the asked example length',
   longer_than_min: 'the prefix is longer than the shortest one seen (min-length rule)',
   discarded_by_shorter: 'collected, then discarded when a shorter prefix restarted the collection',
 };
@@ -36,12 +40,44 @@ export interface LoadReport {
   notScanned: number;
   /** Token length of the kept prefixes under the min-length rule (agreement data only). */
   minLength?: number;
+  /** The exact prefix length asked for (--example-length), which replaces the min-length rule. */
+  exampleLength?: number;
+  /** The first few dropped records whose problem is in the data itself, each as "file:line: why". */
+  details?: string[];
   /** Set when fewer than `requested` examples survived. */
   note?: string;
 }
 
 export function countDrop(report: LoadReport, reason: DropReason, by = 1): void {
   report.dropped[reason] = (report.dropped[reason] ?? 0) + by;
+}
+
+/** How many `details` a report keeps (the counts in `dropped` are complete). */
+export const MAX_DETAILS = 5;
+
+/** Counts a drop and, for the first few, says where and why ("data.jsonl:7: …"). */
+export function countDropAt(report: LoadReport, reason: DropReason, where: string, why: string): void {
+  countDrop(report, reason);
+  report.details ??= [];
+  if (report.details.length < MAX_DETAILS) report.details.push(`${where}: ${why}`);
+}
+
+/**
+ * Runs `f` (which tokenizes one record); a piece of text the tokenizer has no id for becomes a
+ * drop reason instead of an error (the message names the tokenizer file, not the data line).
+ */
+export function unlessUnknownToken<T>(f: () => T): T | { unknown: UnknownTokenError } {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UnknownTokenError) return { unknown: e };
+    throw e;
+  }
+}
+
+/** "the text "Ġkeys" (in "The keys") is not in the vocabulary of …/tokenizer.json". */
+export function unknownTokenWhy(e: UnknownTokenError): string {
+  return `"${e.piece}" (in ${JSON.stringify(e.text)}) is not in the vocabulary of ${e.tokenizerPath}`;
 }
 
 /** "answer not single token: 3, too long: 1", largest first. */
@@ -56,10 +92,11 @@ export function describeDrops(dropped: LoadReport['dropped']): string {
 /** One line for the CLI. */
 export function formatReport(r: LoadReport): string {
   const head = `${r.file}: read ${r.read}, kept ${r.kept} of ${r.requested} requested`;
-  const len = r.minLength !== undefined ? `, prefix length ${r.minLength}` : '';
+  const len = r.minLength !== undefined ? `, prefix length ${r.minLength}` : r.exampleLength !== undefined ? `, example length ${r.exampleLength}` : '';
   const unscanned = r.notScanned ? `, ${r.notScanned} not scanned` : '';
   const drops = Object.keys(r.dropped).length ? ` (dropped: ${describeDrops(r.dropped)})` : '';
-  return head + len + unscanned + drops + (r.note ? `. ${r.note}` : '');
+  const details = r.details?.length ? ` [${r.details.join('; ')}]` : '';
+  return head + len + unscanned + drops + details + (r.note ? `. ${r.note}` : '');
 }
 
 /**
@@ -83,7 +120,8 @@ export function checkCount(n: number, what: string): void {
 /** The "fewer than n survived" guard shared by both loaders (the original returns None or a short list). */
 export function guardShortfall(report: LoadReport): void {
   if (report.kept === 0) {
-    throw new Error(`${report.file}: no example passed the filters out of ${report.read} read (${describeDrops(report.dropped)})`);
+    const details = report.details?.length ? `: ${report.details.join('; ')}` : '';
+    throw new Error(`${report.file}: no example passed the filters out of ${report.read} read (${describeDrops(report.dropped)})${details}`);
   }
   if (report.kept < report.requested) {
     report.note = `only ${report.kept} of the ${report.requested} requested examples passed the filters; using ${report.kept}`;

@@ -1,10 +1,10 @@
 /**
  * Stimulus generator for the four agreement structures, writing paired JSONL in the original's
- * format (formats.md §1). Word lists are our own; only words whose singular and plural forms
+ * format (docs/data-formats.md §1). Word lists are our own; only words whose singular and plural forms
  * are one token each (with a leading space) for the given tokenizer are used, so every prefix
  * of a structure has the same token length and passes the loader's filters.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import type { TextTokenizer } from '../models/tokenizer';
 import { AGREEMENT_KEYS, type AgreementRecord, tokenizeAgreement } from './agreement';
 import { PyRandom } from './py-random';
@@ -96,7 +96,7 @@ interface Frame {
   other: Num;
 }
 
-/** The noun whose number is flipped between clean and patch (formats.md §1.1). */
+/** The noun whose number is flipped between clean and patch (docs/data-formats.md §5). */
 const FLIPS_DISTRACTOR = (s: Structure) => s === 'within_rc';
 
 function prefix(s: Structure, w: WordLists, f: Frame, subjN: Num, distN: Num): string {
@@ -241,9 +241,7 @@ export function toJsonl(records: AgreementRecord[]): string {
   return records.map((r) => formatAgreementLine(r) + '\n').join('');
 }
 
-/** Write through a temporary file and rename, so a failed write never leaves half a file. */
+/** Written atomically (util/atomic-write.ts): a failed write never leaves half a file or loses the old one. */
 export function writeJsonl(path: string, records: AgreementRecord[]): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, toJsonl(records), 'utf8');
-  renameSync(tmp, path);
+  writeFileAtomic(path, toJsonl(records));
 }

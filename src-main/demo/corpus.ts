@@ -1,6 +1,6 @@
 /**
  * The demo model's training text: a small seeded grammar of English sentences with
- * subject–verb agreement everywhere, in the four structures of formats.md §1.1 and around them:
+ * subject–verb agreement everywhere, in the four structures of docs/data-formats.md §5 and around them:
  *
  *   simple     The author is tall.
  *   nounpp     The author near the guards is tall.            (PP distractor of either number)

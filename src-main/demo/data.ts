@@ -1,5 +1,5 @@
 /**
- * The demo's agreement data files (formats.md §1, paired JSONL), made by the project's
+ * The demo's agreement data files (docs/data-formats.md §1, paired JSONL), made by the project's
  * stimulus generator with the demo tokenizer, and the set of held-out prefixes the LM corpus
  * must avoid.
  */

@@ -1,6 +1,6 @@
 /**
  * Sparse autoencoders for the demo model, trained with dictionary_learning's recipe (its
- * `StandardTrainer` + `ConstrainedAdam`, method.md §2.1, formats.md §4.1), scaled down:
+ * `StandardTrainer` + `ConstrainedAdam`; the ae.pt format is in docs/sae-formats.md), scaled down:
  *
  *   f  = ReLU(W_enc (x − b_dec) + b_enc)        x̂ = W_dec f + b_dec
  *   loss = mean_rows ‖x − x̂‖² + λ · mean_rows ‖f‖₁

@@ -7,8 +7,10 @@ import { resolve } from 'node:path';
 import { SaeOps } from '../circuits/sae-ops';
 import type { CircuitContext } from '../circuits/state';
 import { type PreparedExample, discover } from '../circuits/discover';
-import { CIRCUIT_FORMAT, CIRCUIT_VERSION, type CircuitFile, selectCircuit, validateCircuitFile } from '../circuits/circuit-file';
-import { type CircuitMask, type Faithfulness, evaluatedSubmodules, faithfulnessSweep } from '../circuits/ablation';
+import { CIRCUIT_FORMAT, CIRCUIT_VERSION, type CircuitFile, provenanceWarnings, selectCircuit, validateCircuitFile } from '../circuits/circuit-file';
+import type { AblationKind, ForcedErrors } from '../circuits/ablation';
+import { type ErrorVariant, type Faithfulness, evaluateCircuit } from '../circuits/evaluate';
+import { type AblateMode, type AblateOutcome, type NodeRef, ablateNodes } from '../circuits/experiment';
 import type { Aggregation } from '../circuits/edges';
 import type { NodeMethod } from '../circuits/nodes';
 import { loadAgreementFile } from '../data/agreement';
@@ -16,8 +18,8 @@ import { loadClusterFile } from '../data/clusters';
 import { formatReport, type LoadReport } from '../data/common';
 import { type Structure, generateAgreement, writeJsonl } from '../data/generator';
 import { identitySaeSet } from '../saes/identity';
-import { Tensor } from '../engine/tensor';
 import { contentHash } from '../util/hash';
+import { checkWritable } from '../util/atomic-write';
 import { type SaeQualityRow, measureSaeQuality } from '../circuits/sae-quality';
 import { APP_VERSION } from '../version';
 import type { JobContext } from '../util/job-context';
@@ -40,6 +42,8 @@ export interface DiscoverParams {
   neurons: boolean;
   nodesOnly: boolean;
   keepAll: boolean;
+  /** Only examples whose clean prefix has exactly this many tokens; null: the min-length rule. */
+  exampleLength: number | null;
 }
 
 export interface DiscoverResult {
@@ -56,7 +60,7 @@ interface Loaded {
   notes: string[];
 }
 
-async function loadContext(model: string, saes: string | null, neurons: boolean, job: JobContext): Promise<Loaded> {
+export async function loadContext(model: string, saes: string | null, neurons: boolean, job: JobContext): Promise<Loaded> {
   const rt = runtime();
   job.progress(null, `loading model ${model}`);
   const m = await rt.model(model);
@@ -77,18 +81,18 @@ async function loadContext(model: string, saes: string | null, neurons: boolean,
   return { ctx: { model: m, saes: set, ops: new SaeOps(rt.sessions), submodules }, notes };
 }
 
-function loadExamples(ctx: CircuitContext, data: string, nopair: boolean, n: number, seed: number): { examples: PreparedExample[]; records: Record<string, unknown>[]; report: LoadReport } {
+export function loadExamples(ctx: Pick<CircuitContext, 'model'>, data: string, nopair: boolean, n: number, seed: number, exampleLength: number | null = null): { examples: PreparedExample[]; records: Record<string, unknown>[]; report: LoadReport } {
   const tok = ctx.model.tokenizer;
   if (!tok) throw new Error(`${ctx.model.path}: the model has no tokenizer.json, which data files need`);
   if (nopair) {
-    const { examples, report } = loadClusterFile(data, tok, { n });
+    const { examples, report } = loadClusterFile(data, tok, { n, exampleLength });
     return {
       examples: examples.map((e) => ({ clean: e.cleanPrefixIds, patch: null, cleanAnswer: e.cleanAnswerId, patchAnswer: null })),
       records: examples.map((e) => ({ clean_prefix: e.cleanPrefix, clean_answer: e.cleanAnswer })),
       report,
     };
   }
-  const { examples, report } = loadAgreementFile(data, tok, { n, seed });
+  const { examples, report } = loadAgreementFile(data, tok, { n, seed, exampleLength });
   return {
     examples: examples.map((e) => ({ clean: e.cleanPrefixIds, patch: e.patchPrefixIds, cleanAnswer: e.cleanAnswerId, patchAnswer: e.patchAnswerId })),
     records: examples.map((e) => e.record),
@@ -118,7 +122,7 @@ export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<D
   const t0 = performance.now();
   const { ctx, notes } = await loadContext(p.model, p.saes, p.neurons, job);
   job.checkCancelled();
-  const { examples, records, report } = loadExamples(ctx, p.data, p.nopair, p.n, p.seed);
+  const { examples, records, report } = loadExamples(ctx, p.data, p.nopair, p.n, p.seed, p.exampleLength);
   job.progress(0, formatReport(report));
   const saeQuality = p.neurons ? [] : await measureSaeQuality(ctx, ctx.model.batchFromIds(qualitySequences(examples, 128)));
   const totals = await discover(ctx, examples, {
@@ -163,36 +167,27 @@ export interface EvaluateParams {
   saes: string | null;
   data: string;
   n: number;
+  /** Seeds the example shuffle and the resample draw. */
   seed: number;
-  ablation: 'mean' | 'zero';
-  handleErrors: 'default' | 'remove' | 'keep';
+  ablation: AblationKind;
+  /** Error nodes kept in C: all (the paper's default), none, or resid-only. */
+  errors: ErrorVariant;
+  /** ablation.py's handle_errors remove/keep: every error forced ablated/kept in every run. */
+  forceErrors: ForcedErrors | null;
   thresholds: number[];
   startLayer: number | null;
+  /** As DiscoverParams.exampleLength, for the evaluation examples. */
+  exampleLength: number | null;
 }
 
 export interface EvaluateResult extends Faithfulness {
   circuit: string;
   examples: number;
   startLayer: number;
+  ablation: AblationKind;
+  errors: ErrorVariant;
+  forceErrors: ForcedErrors | null;
   warnings: string[];
-}
-
-/** Masks from a circuit's node effects at threshold τ (|effect| > τ), over the evaluated submodules. */
-export function masksAt(circuit: CircuitFile, submodules: string[], t: number): { mask: CircuitMask; nodes: number } {
-  const features = new Map(circuit.submodules.map((s) => [s.name, s.features]));
-  const positions = circuit.parameters.aggregation === 'none' ? (circuit.positions?.length ?? 1) : 1;
-  const mask: CircuitMask = new Map(submodules.map((s) => [s, { keep: Array.from({ length: positions }, () => new Uint8Array(features.get(s)! + 1)) }]));
-  let nodes = 0;
-  for (const n of circuit.nodes) {
-    const m = mask.get(n.submodule);
-    if (!m || !(Math.abs(n.effect) > t)) continue;
-    const F = features.get(n.submodule)!;
-    const row = m.keep[n.position ?? 0];
-    const i = n.feature === 'error' ? F : n.feature;
-    if (!row[i]) nodes++;
-    row[i] = 1;
-  }
-  return { mask, nodes };
 }
 
 export async function evaluateJob(p: EvaluateParams, job: JobContext): Promise<EvaluateResult> {
@@ -209,37 +204,55 @@ export async function evaluateJob(p: EvaluateParams, job: JobContext): Promise<E
   const neurons = 'identity' in prov.saes;
   const saes = p.saes ?? ('path' in prov.saes ? prov.saes.path : null);
   const { ctx } = await loadContext(model, saes, neurons, job);
-  for (const s of circuit.submodules) {
-    const sae = ctx.saes.get(s.name);
-    if (!sae) throw new Error(`${p.circuit}: submodule ${s.name} is not in the model`);
-    if (sae.f !== s.features) throw new Error(`${p.circuit}: ${s.name} has ${s.features} features in the circuit but ${sae.f} in the loaded SAE`);
-  }
-  const { examples } = loadExamples(ctx, p.data, false, p.n, p.seed);
-  const warnings: string[] = [];
+  const { examples } = loadExamples(ctx, p.data, false, p.n, p.seed, p.exampleLength);
+  // Stored provenance against the model and SAEs actually used: warn, do not refuse.
+  const warnings: string[] = provenanceWarnings(circuit, p.circuit, { model, saes: neurons ? null : saes }, contentHash);
   const below = p.thresholds.filter((t) => !circuit.parameters.keepAll && t < circuit.parameters.nodeThreshold);
   if (below.length) {
     warnings.push(`thresholds ${below.join(', ')} are below the circuit's node threshold ${circuit.parameters.nodeThreshold}: only its written nodes are counted (discover with --keep-all or --node-threshold 0 for a full sweep)`);
   }
-  if (circuit.parameters.aggregation === 'none' && circuit.positions && examples.some((e) => e.clean.length !== circuit.positions!.length)) {
-    throw new Error(`${p.data}: position-resolved circuit has ${circuit.positions.length} positions but the examples have ${examples[0].clean.length} tokens`);
-  }
   const startLayer = p.startLayer ?? Math.floor(ctx.model.cfg.numLayers / 3);
-  const subs = evaluatedSubmodules(ctx.submodules, startLayer);
-  // One evaluation batch (mean ablation is a per-batch mean, as in the original notebook).
-  const clean = ctx.model.batchFromIds(examples.map((e) => e.clean));
-  const patch = ctx.model.batchFromIds(examples.map((e) => e.patch!));
-  const B = examples.length;
-  // Evaluation metric: logit[clean] − logit[patch] (the ratios do not depend on the sign).
-  const metric = {
-    ids: new Tensor(Int32Array.from(examples.flatMap((e) => [e.cleanAnswer, e.patchAnswer!])), [B, 2]),
-    coef: new Tensor(Float32Array.from(examples.flatMap(() => [1, -1])), [B, 2]),
-  };
-  const res = await faithfulnessSweep(ctx, clean, patch, metric, subs, p.thresholds, (t) => masksAt(circuit, subs, t), {
-    ablation: p.ablation,
-    handleErrors: p.handleErrors,
-    job,
-  });
-  return { ...res, circuit: resolve(p.circuit), examples: B, startLayer, warnings };
+  const opts = { startLayer, thresholds: p.thresholds, ablation: p.ablation, errors: p.errors, forceErrors: p.forceErrors, seed: p.seed, circuitName: p.circuit, dataName: p.data };
+  const res = await evaluateCircuit(ctx, circuit, examples, opts, job);
+  return { ...res, circuit: resolve(p.circuit), examples: examples.length, startLayer, ablation: p.ablation, errors: p.errors, forceErrors: p.forceErrors, warnings };
+}
+
+export interface AblateParams {
+  model: string;
+  /** SAE folder; ignored with neurons. */
+  saes: string | null;
+  neurons: boolean;
+  data: string;
+  nopair: boolean;
+  n: number;
+  /** Seeds the example shuffle and the resample draw. */
+  seed: number;
+  nodes: NodeRef[];
+  mode: AblateMode;
+}
+
+export interface AblateResult extends AblateOutcome {
+  examples: number;
+  dataReport: LoadReport;
+  notes: string[];
+  seconds: number;
+}
+
+/** The "ablate and clamp" experiment on the listed nodes (circuits/experiment.ts). */
+export async function ablateJob(p: AblateParams, job: JobContext): Promise<AblateResult> {
+  const t0 = performance.now();
+  const { ctx, notes } = await loadContext(p.model, p.saes, p.neurons, job);
+  job.checkCancelled();
+  const { examples, report } = loadExamples(ctx, p.data, p.nopair, p.n, p.seed);
+  job.progress(0, formatReport(report));
+  const outcome = await ablateNodes(ctx, examples, { nodes: p.nodes, mode: p.mode, seed: p.seed }, job);
+  return { ...outcome, examples: examples.length, dataReport: report, notes, seconds: (performance.now() - t0) / 1000 };
+}
+
+export interface GenerateResult {
+  train: number;
+  test: number;
+  droppedWords: string[];
 }
 
 export interface GenerateParams {
@@ -251,6 +264,9 @@ export interface GenerateParams {
 }
 
 export async function generateDataJob(p: GenerateParams, job: JobContext): Promise<{ train: number; test: number; droppedWords: string[] }> {
+  // Destinations first: an unwritable path fails before any work (util/atomic-write.ts).
+  checkWritable(p.out);
+  if (p.testOut) checkWritable(p.testOut);
   job.progress(null, 'loading tokenizer');
   const m = await runtime().model(p.model);
   if (!m.tokenizer) throw new Error(`${p.model}: no tokenizer.json`);

@@ -1,18 +1,18 @@
 /**
- * Job handlers, run inside the compute worker. Each takes typed params and a JobContext.
+ * Job handlers, run inside the compute worker: one per entry of `workerJobs` in
+ * api/contract.ts, which also validates their parameters (worker.ts).
  */
 import type { JobContext } from '../util/job-context';
-import type { JobKind, JobParams, JobResult } from './kinds';
+import type { WorkerJobName, WorkerParams, WorkerResult } from '../api/contract';
 import { modelInfo, runtime } from './runtime';
-import { discoverJob, evaluateJob, generateDataJob } from './circuit-jobs';
+import { estimateJob } from './estimate-job';
+import { featureExamplesJob } from './feature-job';
+import { ablateJob, discoverJob, evaluateJob, generateDataJob } from './circuit-jobs';
 
-type Handlers = { [K in JobKind]: (params: JobParams<K>, ctx: JobContext) => Promise<JobResult<K>> };
+type Handlers = { [K in WorkerJobName]: (params: WorkerParams<K>, ctx: JobContext) => Promise<WorkerResult<K>> };
 
 export const HANDLERS: Handlers = {
-  async ping({ echo }) {
-    return { echo, pid: process.pid };
-  },
-  async sleep({ ms, steps }, ctx) {
+  async 'debug.sleep'({ ms, steps }, ctx) {
     for (let i = 0; i < steps; i++) {
       ctx.checkCancelled();
       await new Promise((r) => setTimeout(r, ms / steps));
@@ -28,6 +28,9 @@ export const HANDLERS: Handlers = {
     return m.predictNext(text, top);
   },
   'circuit.discover': discoverJob,
+  'circuit.estimate': estimateJob,
+  'feature.examples': featureExamplesJob,
   'circuit.evaluate': evaluateJob,
+  'circuit.ablate': ablateJob,
   'data.generate': generateDataJob,
 };

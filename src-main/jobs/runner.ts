@@ -4,7 +4,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../util/spawn-worker';
-import type { JobKind, JobParams, JobResult } from './kinds';
+import type { WorkerJobName, WorkerParams, WorkerResult } from '../api/contract';
 import { CancelledError, type JobRequest, type WorkerMessage } from './protocol';
 
 export interface RunOptions {
@@ -23,21 +23,21 @@ export class JobRunner {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  run<K extends JobKind>(kind: K, params: JobParams<K>, opts: RunOptions = {}): Promise<JobResult<K>> {
+  run<K extends WorkerJobName>(kind: K, params: WorkerParams<K>, opts: RunOptions = {}): Promise<WorkerResult<K>> {
     if (opts.signal?.aborted) return Promise.reject(new CancelledError());
     const w = this.ensureWorker();
     w.ref(); // keep the process alive while a job is pending
     const id = this.nextId++;
     const cancel = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancel);
-    return new Promise<JobResult<K>>((resolve, reject) => {
+    return new Promise<WorkerResult<K>>((resolve, reject) => {
       const onAbort = (): void => {
         Atomics.store(flag, 0, 1);
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const done = (): void => opts.signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
-        resolve: (v) => (done(), resolve(v as JobResult<K>)),
+        resolve: (v) => (done(), resolve(v as WorkerResult<K>)),
         reject: (e) => (done(), reject(e)),
         onProgress: opts.onProgress,
       });

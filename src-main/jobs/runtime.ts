@@ -6,11 +6,12 @@ import { resolve } from 'node:path';
 import { SessionCache, type EngineOptions } from '../engine/session';
 import { loadNeoxFolder } from '../models/load';
 import type { NeoxModel } from '../models/neox-model';
-import type { ModelInfo } from './kinds';
+import type { ModelInfo } from '../api/contract';
 import type { LoadSaeSetOptions } from '../saes/load';
 import { loadSaeSetParallel } from '../saes/load-parallel';
 import type { SaeSet } from '../saes/types';
 import { rotaryDims } from '../models/gptneox';
+import { matmulRate } from '../circuits/cost';
 
 export class Runtime {
   readonly sessions: SessionCache;
@@ -22,9 +23,23 @@ export class Runtime {
 
   private readonly saeSets = new Map<string, Promise<SaeSet>>();
 
+  private saeKey = (path: string, opts: Pick<LoadSaeSetOptions, 'submodules' | 'd'>): string => `${resolve(path)}|${opts.submodules.join(',')}|${opts.d}`;
+
+  /** The SAE set if this worker has it loaded (or loading), else null; loads nothing. */
+  loadedSaes(path: string, opts: Pick<LoadSaeSetOptions, 'submodules' | 'd'>): Promise<SaeSet> | null {
+    return this.saeSets.get(this.saeKey(path, opts)) ?? null;
+  }
+
+  /** The MatMul rate of this machine, measured once per worker (circuits/cost.ts). */
+  private rate: Promise<number> | null = null;
+  matmulRate(): Promise<number> {
+    this.rate ??= matmulRate(this.sessions);
+    return this.rate;
+  }
+
   /** SAE sets by folder and submodule list; loaded once per worker, on two threads. */
   saes(path: string, opts: LoadSaeSetOptions): Promise<SaeSet> {
-    const key = `${resolve(path)}|${opts.submodules.join(',')}|${opts.d}`;
+    const key = this.saeKey(path, opts);
     let s = this.saeSets.get(key);
     if (!s) {
       s = loadSaeSetParallel(resolve(path), opts);

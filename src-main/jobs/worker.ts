@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { HANDLERS } from './handlers';
+import { workerJobs, type WorkerJobName } from '../api/contract';
 import { sharedFlagContext } from '../util/job-context';
 import type { JobRequest, WorkerMessage } from './protocol';
 
@@ -27,10 +28,16 @@ async function runOne(req: JobRequest): Promise<void> {
     post({ type: 'progress', id: req.id, fraction, message });
   });
   try {
-    const handler = HANDLERS[req.kind as keyof typeof HANDLERS];
-    if (!handler) throw new Error(`unknown job kind '${req.kind}'`);
+    if (!Object.hasOwn(workerJobs, req.kind)) throw new Error(`unknown job kind '${req.kind}'`);
+    const kind = req.kind as WorkerJobName;
+    // The worker's own boundary: parameters are checked against the contract here too, so a
+    // caller that skips the API (the CLI) cannot hand a job a malformed request.
+    const parsed = workerJobs[kind].params.safeParse(req.params);
+    if (!parsed.success) {
+      throw new Error(`invalid parameters for job '${kind}': ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    }
     ctx.checkCancelled();
-    const result = await (handler as (p: unknown, c: typeof ctx) => Promise<unknown>)(req.params, ctx);
+    const result = await (HANDLERS[kind] as (p: unknown, c: typeof ctx) => Promise<unknown>)(parsed.data, ctx);
     post({ type: 'done', id: req.id, result });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

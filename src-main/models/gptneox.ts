@@ -1,5 +1,6 @@
 /**
- * GPT-NeoX (Pythia) in the graph DSL, cut into segments at the hook points (method.md §1.2):
+ * GPT-NeoX (Pythia) in the graph DSL, cut into segments at the hook points
+ * (docs/method-notes.md, Model and hook points):
  *
  *   embed:  h_0 = E[tokens]
  *   attn_l: a_l = Attn_l(LN1_l(h_l))          mlp_l: m_l = MLP_l(LN2_l(h_l))      (parallel)
@@ -11,6 +12,7 @@
  */
 import { Graph, type Sym, concat, gather } from '../engine/graph';
 import { grad } from '../engine/autodiff';
+import { hookPointNames } from './hooks';
 
 export interface NeoxConfig {
   hiddenSize: number;
@@ -28,11 +30,9 @@ export interface NeoxConfig {
 export const headSize = (c: NeoxConfig): number => c.hiddenSize / c.numHeads;
 export const rotaryDims = (c: NeoxConfig): number => Math.floor(headSize(c) * c.rotaryPct);
 
-/** Hook point names in model order: embed, attn_0, mlp_0, resid_0, attn_1, ... */
+/** Hook point names in model order: embed, attn_0, mlp_0, resid_0, attn_1, ... (hooks.ts). */
 export function hookPoints(c: NeoxConfig): string[] {
-  const out = ['embed'];
-  for (let l = 0; l < c.numLayers; l++) out.push(`attn_${l}`, `mlp_${l}`, `resid_${l}`);
-  return out;
+  return hookPointNames(c.numLayers);
 }
 
 /** HF parameter names of one layer, keyed by the graph input that takes them. */

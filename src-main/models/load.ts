@@ -1,11 +1,13 @@
 /**
  * Loads a Hugging Face GPT-NeoX folder: config.json, model.safetensors (or a sharded index) and
- * tokenizer.json. Every weight is checked against the config before anything runs.
+ * tokenizer.json. Every weight is checked against the config, and for NaN or infinite values,
+ * before anything runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionCache } from '../engine/session';
 import { Tensor } from '../engine/tensor';
+import { assertFinite } from '../engine/finite';
 import { paramShapes } from './gptneox';
 import { parseNeoxConfig } from './neox-config';
 import { type F32, NeoxModel } from './neox-model';
@@ -37,6 +39,8 @@ export async function loadNeoxFolder(dir: string, sessions: SessionCache): Promi
       throw new Error(`${source.path}: tensor '${name}' has shape [${info.shape}], expected [${shape}] from ${configPath}`);
     }
     const t = source.getTensor(name);
+    // A NaN or infinite weight would make every output NaN: refuse it here (engine/finite.ts).
+    assertFinite(t.data, `${source.path}: tensor '${name}'`, shape);
     weights.set(name, new Tensor(t.data, shape));
   }
 

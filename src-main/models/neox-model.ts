@@ -3,6 +3,8 @@
  * orchestrates (forward per segment, and VJPs with a leading probe batch of cotangents).
  * Hooks (read/replace at embed, attn_l, mlp_l, resid_l) are ordinary TypeScript around these.
  */
+import { describeNonFinite } from '../engine/finite';
+import { EMBED, hookName } from './hooks';
 import { Graph } from '../engine/graph';
 import { grad } from '../engine/autodiff';
 import type { SessionCache } from '../engine/session';
@@ -284,11 +286,11 @@ export class NeoxModel {
     if (opts.from) {
       h = opts.from.h;
       start = opts.from.layer;
-    } else h = await at('embed', await this.embed(b));
+    } else h = await at(EMBED, await this.embed(b));
     for (let l = start; l < this.cfg.numLayers; l++) {
-      const a = await at(`attn_${l}`, await this.attn(l, b, h));
-      const m = await at(`mlp_${l}`, await this.mlp(l, h));
-      h = await at(`resid_${l}`, add3(h, a, m));
+      const a = await at(hookName('attn', l), await this.attn(l, b, h));
+      const m = await at(hookName('mlp', l), await this.mlp(l, h));
+      h = await at(hookName('resid', l), add3(h, a, m));
     }
     return { acts, h };
   }
@@ -299,6 +301,9 @@ export class NeoxModel {
     const b = this.batchFromTexts([text]);
     const { h } = await this.forward(b);
     const logits = (await this.logits(b, h)).data;
+    // Finite weights can still overflow; NaN logits would print as "NaN%" rather than fail.
+    const bad = describeNonFinite(logits);
+    if (bad) throw new Error(`${this.path}: the model's logits after ${JSON.stringify(text)} have ${bad}; its weights overflow float32 on this input`);
     let mx = -Infinity;
     for (const v of logits) mx = Math.max(mx, v);
     let z = 0;

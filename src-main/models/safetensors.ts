@@ -10,12 +10,13 @@
  *
  * Sharded checkpoints (model.safetensors.index.json with a weight_map) look the same to callers.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { mapFileRange } from '../engine/native-kernels';
 import { transposeStreamed, transposeWithRowNorms } from '../engine/transpose';
 import { readFully } from '../util/read-fully';
+import { writeFileAtomic } from '../util/atomic-write';
 
 export type WritableDtype = 'F32' | 'F16' | 'BF16';
 
@@ -29,6 +30,8 @@ export interface Tensor extends TensorInfo {
   data: Float32Array;
   /** True when data is a mapping of the file rather than a copy (getTensor with `map`). */
   mapped?: boolean;
+  /** getTransposed: the norms of the result's rows (summed in float64 during the transpose). */
+  rowNorms?: Float64Array;
 }
 
 export interface SafetensorsFile {
@@ -248,9 +251,40 @@ function readHeader(path: string): { entries: Map<string, Entry>; metadata: Reco
       }
       entries.set(name, { dtype: e.dtype, shape, begin, end });
     }
+    checkLayout(path, entries, dataSize);
     return { entries, metadata, dataStart };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The tensors must tile the data area exactly, as the reference reader requires: sorted by
+ * offset, each starts where the previous one ends, the first at 0 and the last at the end.
+ * Overlapping ranges would make two tensors share bytes (a write to one is a write to the
+ * other in the producer's view), and gaps or trailing bytes mean the header does not describe
+ * the file it came with.
+ */
+function checkLayout(path: string, entries: Map<string, Entry>, dataSize: number): void {
+  const sorted = [...entries].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: string | null = null;
+  const range = (e: Entry) => `[${e.begin}, ${e.end}]`;
+  for (const [name, e] of sorted) {
+    if (e.begin < at) {
+      const p = entries.get(prev!)!;
+      throw new Error(`${path}: tensors '${prev}' (data_offsets ${range(p)}) and '${name}' (data_offsets ${range(e)}) overlap`);
+    }
+    if (e.begin > at) {
+      const where = prev === null ? 'before the first tensor' : `between tensors '${prev}' and '${name}'`;
+      throw new Error(`${path}: bytes ${at}..${e.begin} of the data area belong to no tensor (a gap ${where}, '${name}' starts at ${e.begin})`);
+    }
+    at = e.end;
+    prev = name;
+  }
+  if (at !== dataSize) {
+    const after = prev === null ? 'the header lists no tensor' : `the last tensor '${prev}' ends at ${at}`;
+    throw new Error(`${path}: the data area has ${dataSize} bytes but ${after}: ${dataSize - at} trailing bytes belong to no tensor`);
   }
 }
 
@@ -292,15 +326,15 @@ function openFile(path: string): SafetensorsFile {
       const where = `${path}: tensor '${name}'`;
       if (e.shape.length !== 2) throw new Error(`${where}: expected a 2-D tensor, found shape [${e.shape}]`);
       const [R, C] = e.shape as [number, number];
-      let out: Float32Array;
+      let t: { out: Float32Array; norms: Float64Array };
       if (e.dtype === 'F32' && endianness() === 'LE' && R > 0 && C > 0) {
-        out = withFile(path, (fd) => transposeStreamed(R, C, (r0, into) => readRange(fd, dataStart + e.begin + r0 * C * 4, into, where)).out);
+        t = withFile(path, (fd) => transposeStreamed(R, C, (r0, into) => readRange(fd, dataStart + e.begin + r0 * C * 4, into, where)));
       } else {
         const bytes = new Uint8Array(e.end - e.begin);
         withFile(path, (fd) => readRange(fd, dataStart + e.begin, bytes, where));
-        out = transposeWithRowNorms(convert(bytes, e.dtype, R * C, where), R, C).out;
+        t = transposeWithRowNorms(convert(bytes, e.dtype, R * C, where), R, C);
       }
-      return { dtype: 'F32', shape: [C, R], data: out };
+      return { dtype: 'F32', shape: [C, R], data: t.out, rowNorms: t.norms };
     },
   };
 }
@@ -399,7 +433,7 @@ function encode(data: Float32Array, dtype: WritableDtype): Uint8Array {
 }
 
 /**
- * Writes a safetensors file (atomically: temp file + rename). The data area starts 8-byte
+ * Writes a safetensors file (atomically, util/atomic-write.ts). The data area starts 8-byte
  * aligned and tensors are packed without gaps, wider dtypes first, as Python's safetensors
  * does: the reference reader rejects gaps, and this order keeps every tensor aligned to its
  * element size.
@@ -432,18 +466,5 @@ export function writeSafetensors(path: string, tensors: Record<string, TensorToW
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
 
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const b of [len, json, ...blobs]) {
-      let done = 0;
-      while (done < b.byteLength) done += writeSync(fd, b, done, Math.min(b.byteLength - done, 1 << 30));
-    }
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, [len, json, ...blobs]);
 }

@@ -20,6 +20,23 @@ export interface TextTokenizer {
   readonly bosId: number | null;
 }
 
+/**
+ * A piece of text the vocabulary has no id for (tokenizers without an unk token). A typed error
+ * so data loaders can drop that example, naming their own file and line, instead of failing
+ * the whole run.
+ */
+export class UnknownTokenError extends Error {
+  constructor(
+    readonly tokenizerPath: string,
+    /** The token string the model has no id for, e.g. "Ġdog". */
+    readonly piece: string,
+    readonly text: string,
+  ) {
+    super(`${tokenizerPath}: "${piece}" in "${text}" is not in the vocabulary`);
+    this.name = 'UnknownTokenError';
+  }
+}
+
 export interface LoadTokenizerOptions {
   /** Token string to pad with, overriding tokenizer_config.json. */
   padToken?: string;
@@ -115,7 +132,7 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
     encode(text, o) {
       const enc = tok.encode(text, { add_special_tokens: o?.special ?? false });
       enc.ids.forEach((id, i) => {
-        if (id === undefined) throw new Error(`${path}: "${enc.tokens[i]}" in "${text}" is not in the vocabulary`);
+        if (id === undefined) throw new UnknownTokenError(path, enc.tokens[i], text);
       });
       return enc.ids;
     },

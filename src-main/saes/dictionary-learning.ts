@@ -1,5 +1,5 @@
 /**
- * dictionary_learning `AutoEncoder` checkpoints (`ae.pt`, method.md §2.1, formats.md §4.1):
+ * dictionary_learning `AutoEncoder` checkpoints (`ae.pt`, docs/sae-formats.md):
  *
  *   bias [D] = b_dec    encoder.weight [F, D]    encoder.bias [F]    decoder.weight [D, F]
  *
@@ -9,7 +9,7 @@
  * the encoder (see normalizeDecoder).
  */
 import { readTorchStateDict, type ByteSource, type TorchTensor } from './torch-zip';
-import { normalizeDecoder, sameShape, type SaeLoadResult } from './sae-util';
+import { checkFiniteRows, checkFiniteWeights, normalizeDecoder, sameShape, type SaeLoadResult } from './sae-util';
 import { transposeWithRowNorms } from '../engine/transpose';
 import type { Sae } from './types';
 
@@ -47,6 +47,14 @@ export function saeFromAutoEncoderState(state: Map<string, TorchTensor>, source:
     if (!sameShape(stored, shape)) throw new Error(`${source}: '${k}' has shape [${stored}], expected [${shape}] (from encoder.weight [${f}, ${d}])`);
   }
   const dec = decTransposed ? { out: decW.data, norms: decW.rowNorms! } : transposeWithRowNorms(decW.data, d, f);
+  // NaN / ±Inf weights are refused by name. The decoder's row norms are already summed on load
+  // and are finite exactly when its entries are, so only the encoder costs a full pass.
+  checkFiniteWeights(source, [
+    ['bias', state.get('bias')!.data, [d]],
+    ['encoder.weight', w.data, [f, d]],
+    ['encoder.bias', state.get('encoder.bias')!.data, [f]],
+  ]);
+  checkFiniteRows(source, 'decoder.weight', dec.norms, dec.out, d, true);
   const sae: Sae = {
     kind: 'relu',
     d,

@@ -1,7 +1,8 @@
 import type { Sae, SaeSet, Submodule } from './types';
 
 /**
- * The neuron baseline (method.md §2.3, `IdentityDict`): f = x, x̂ = f, F = D, error ≡ 0.
+ * The neuron baseline (docs/sae-formats.md; the original's `IdentityDict`): f = x, x̂ = f,
+ * F = D, error ≡ 0.
  * enc/dec stay empty: code that meets kind 'identity' must not multiply by them.
  */
 export function identitySae(d: number, source = 'identity'): Sae {

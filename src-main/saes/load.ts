@@ -13,6 +13,7 @@ import { loadAutoEncoder } from './dictionary-learning';
 import { hookToSubmodule, loadSaelensSae, submoduleToHook } from './saelens';
 import { checkSaeArrays, type SaeLoadResult } from './sae-util';
 import type { Sae, SaeSet, Submodule } from './types';
+import { hookPointNames, hookRef, parseHook } from '../models/hooks';
 
 export { identitySae, identitySaeSet } from './identity';
 
@@ -52,7 +53,6 @@ export interface SaeLayout {
   detect(dir: string): SaeLayoutPlan | null;
 }
 
-const SUBMODULE = /^(?:embed|(attn|mlp|resid)_(\d+))$/;
 
 function subdirs(dir: string): string[] {
   try {
@@ -69,10 +69,8 @@ function subdirs(dir: string): string[] {
 // dictionary_learning: <root>/{embed, attn_out_layer{l}, mlp_out_layer{l}, resid_out_layer{l}}/<run>_<size>/ae.pt
 
 export function dictionaryLearningFolder(sub: Submodule): string {
-  if (sub === 'embed') return 'embed';
-  const m = SUBMODULE.exec(sub);
-  if (!m || !m[1]) throw new Error(`unknown submodule '${sub}'`);
-  return `${m[1]}_out_layer${m[2]}`;
+  const { kind, layer } = hookRef(sub);
+  return kind === 'embed' ? 'embed' : `${kind}_out_layer${layer}`;
 }
 
 const DL_FOLDER = /^(?:embed|(?:attn|mlp|resid)_out_layer\d+)$/;
@@ -200,9 +198,9 @@ export function loadSaeSet(dir: string, opts: LoadSaeSetOptions, layouts: readon
 export function planSaeSet(dir: string, opts: LoadSaeSetOptions, layouts: readonly SaeLayout[] = SAE_LAYOUTS): { plan: SaeLayoutPlan; paths: Map<Submodule, string> } {
   const note = (m: string) => opts.onNote?.(m);
   for (const sub of opts.submodules) {
-    const m = SUBMODULE.exec(sub);
-    if (!m) throw new Error(`SAE set ${dir}: unknown submodule '${sub}' (expected embed, attn_<l>, mlp_<l> or resid_<l>)`);
-    if (m[2] !== undefined && opts.layers !== undefined && Number(m[2]) >= opts.layers) {
+    const h = parseHook(sub);
+    if (!h) throw new Error(`SAE set ${dir}: unknown submodule '${sub}' (expected embed, attn_<l>, mlp_<l> or resid_<l>)`);
+    if (h.kind !== 'embed' && opts.layers !== undefined && h.layer >= opts.layers) {
       throw new Error(`SAE set ${dir}: submodule ${sub} asked for, but the model has ${opts.layers} layers`);
     }
   }
@@ -232,9 +230,7 @@ export function acceptSae(set: SaeSet, sub: Submodule, sae: Sae, notes: string[]
   opts.onProgress?.(set.size, opts.submodules.length, sub);
 }
 
-/** The submodules of a model with `layers` layers, in the original's order (method.md §1.2). */
+/** The submodules of a model with `layers` layers, in model order (models/hooks.ts). */
 export function standardSubmodules(layers: number, withEmbed = true): Submodule[] {
-  const out: Submodule[] = withEmbed ? ['embed'] : [];
-  for (let l = 0; l < layers; l++) out.push(`attn_${l}`, `mlp_${l}`, `resid_${l}`);
-  return out;
+  return hookPointNames(layers, { embed: withEmbed });
 }

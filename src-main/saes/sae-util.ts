@@ -1,6 +1,7 @@
 /** Helpers shared by the SAE loaders. */
 import type { Sae } from './types';
 import { nativeKernels } from '../engine/native-kernels';
+import { assertFinite, firstNonFinite } from '../engine/finite';
 
 /** What a loader produced, plus anything the user should be told (rescaling, choices made). */
 export interface SaeLoadResult {
@@ -47,9 +48,9 @@ export function rowNormsTs(mat: Float32Array, rows: number, cols: number, out: F
 export const DECODER_NORM_TOLERANCE = 1e-5;
 
 /**
- * dictionary_learning's `normalize_decoder` (method.md §2.1): if any decoder row is not unit
- * norm, divide every row by its norm and multiply the matching encoder row and encoder bias
- * (and JumpReLU threshold) by it. x̂ is unchanged; f_i is scaled by ‖v_i‖. Rows of norm 0 (dead
+ * dictionary_learning's `normalize_decoder` (docs/sae-formats.md, decoder norms): if any
+ * decoder row is not unit norm, divide every row by its norm and multiply the matching encoder
+ * row and encoder bias (and JumpReLU threshold) by it. x̂ is unchanged; f_i is scaled by ‖v_i‖. Rows of norm 0 (dead
  * features) are left alone rather than turned into NaN as torch would. Replaces the arrays of
  * `sae` with rescaled copies (the originals are not touched).
  * `rowNorms`: the decoder row norms when the caller already has them. Returns a note when it
@@ -99,4 +100,23 @@ export function checkSaeArrays(sae: Sae): void {
   for (const [name, got, expect] of want) {
     if (got !== expect) throw new Error(`${source}: ${name} has ${got} values, expected ${expect} (D = ${d}, F = ${f})`);
   }
+}
+
+/** Refuses NaN / ±Inf in any of the named tensors of `source` (the names as stored in the file). */
+export function checkFiniteWeights(source: string, tensors: [name: string, data: Float32Array, shape: readonly number[]][]): void {
+  for (const [name, data, shape] of tensors) assertFinite(data, `${source}: tensor '${name}'`, shape);
+}
+
+/**
+ * The same for a [rows, cols] matrix whose row norms are already known: a norm is finite
+ * exactly when its row is (float32 squares cannot overflow a float64 sum), so only a row with
+ * a non-finite norm is searched. `transposed`: the file stores the matrix as [cols, rows]
+ * (e.g. decoder.weight [D, F]), and the message gives the position in the file's layout.
+ */
+export function checkFiniteRows(source: string, name: string, norms: Float64Array, mat: Float32Array, cols: number, transposed = false): void {
+  const row = firstNonFinite(norms);
+  if (row < 0) return;
+  const col = Math.max(0, firstNonFinite(mat.subarray(row * cols, (row + 1) * cols)));
+  const at = transposed ? `[${col}, ${row}]` : `[${row}, ${col}]`;
+  throw new Error(`${source}: tensor '${name}' has non-finite values (first found: ${mat[row * cols + col]} at ${at})`);
 }

@@ -1,5 +1,5 @@
 /**
- * SAELens SAE folders (formats.md §4.2): `cfg.json` + `sae_weights.safetensors` with
+ * SAELens SAE folders (docs/sae-formats.md): `cfg.json` + `sae_weights.safetensors` with
  *
  *   W_enc [D, F]   b_enc [F]   W_dec [F, D]   b_dec [D]   (threshold [F] for JumpReLU)
  *
@@ -14,40 +14,43 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../models/safetensors';
-import { normalizeDecoder, sameShape, type SaeLoadResult } from './sae-util';
+import { checkFiniteRows, checkFiniteWeights, normalizeDecoder, sameShape, type SaeLoadResult } from './sae-util';
 import type { Sae, SaeKind, Submodule } from './types';
+import { EMBED, hookName, hookRef, layerInputHook } from '../models/hooks';
 
-/** TransformerLens hook name → our submodule, or null when it is not one of ours. */
+/**
+ * TransformerLens hook name → our submodule, or null when it is not one of ours. Only the
+ * TransformerLens side of the names is spelled here; ours come from models/hooks.ts.
+ */
 export function hookToSubmodule(hook: string): Submodule | null {
-  if (hook === 'hook_embed') return 'embed';
+  if (hook === 'hook_embed') return EMBED;
   const m = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_post|hook_attn_out|hook_mlp_out|attn\.hook_z)$/.exec(hook);
   if (!m) return null;
   const l = Number(m[1]);
   switch (m[2]) {
     case 'hook_resid_pre':
-      // Pythia has no position embedding, so the stream entering block 0 is the embedding; the
-      // stream entering block l > 0 is the output of block l − 1.
-      return l === 0 ? 'embed' : `resid_${l - 1}`;
+      // Pythia has no position embedding, so the stream entering block l is layer l's input:
+      // the embedding for l = 0, the output of block l − 1 after that.
+      return layerInputHook(l);
     case 'hook_resid_post':
-      return `resid_${l}`;
+      return hookName('resid', l);
     case 'hook_attn_out':
-      return `attn_${l}`;
+      return hookName('attn', l);
     case 'attn.hook_z':
       // Gemma Scope attention SAEs read the concatenated head outputs (the o_proj input), which
-      // is what attn_l means for Gemma (method.md §1.3).
-      return `attn_${l}`;
+      // is what attn_l means for Gemma (docs/sae-formats.md, hook names).
+      return hookName('attn', l);
     default:
-      return `mlp_${l}`;
+      return hookName('mlp', l);
   }
 }
 
+const TL_HOOK = { attn: 'hook_attn_out', mlp: 'hook_mlp_out', resid: 'hook_resid_post' } as const;
+
 /** Our submodule → the hook name the SAELens Pythia releases use. */
 export function submoduleToHook(sub: Submodule): string {
-  if (sub === 'embed') return 'blocks.0.hook_resid_pre';
-  const m = /^(attn|mlp|resid)_(\d+)$/.exec(sub);
-  if (!m) throw new Error(`unknown submodule '${sub}'`);
-  const hook = { attn: 'hook_attn_out', mlp: 'hook_mlp_out', resid: 'hook_resid_post' }[m[1] as 'attn' | 'mlp' | 'resid'];
-  return `blocks.${m[2]}.${hook}`;
+  const { kind, layer } = hookRef(sub);
+  return kind === 'embed' ? 'blocks.0.hook_resid_pre' : `blocks.${layer}.${TL_HOOK[kind]}`;
 }
 
 export interface SaelensCfg {
@@ -155,12 +158,13 @@ export function loadSaelensSae(dir: string, opts: SaelensLoadOptions = {}): Sael
   if (kind === 'jumprelu') {
     threshold = st.has('threshold') ? st.getTensor('threshold').data : st.getTensor('log_threshold').data.map(Math.exp);
   }
+  // W_enc [D, F] streamed into [F, D]; W_dec is already feature-major and may be mapped.
+  const enc = st.getTransposed('W_enc');
   const sae: Sae = {
     kind,
     d,
     f,
-    // W_enc [D, F] streamed into [F, D]; W_dec is already feature-major and may be mapped.
-    enc: st.getTransposed('W_enc').data,
+    enc: enc.data,
     bEnc: st.getTensor('b_enc').data,
     dec: st.getTensor('W_dec', { map: opts.map ?? true }).data,
     bDec: st.getTensor('b_dec').data,
@@ -168,6 +172,14 @@ export function loadSaelensSae(dir: string, opts: SaelensLoadOptions = {}): Sael
     applyBDecToInput: cfg.applyBDecToInput,
     source: path,
   };
+  // NaN / ±Inf weights are refused by name; W_enc's row norms come with the transpose.
+  checkFiniteRows(path, 'W_enc', enc.rowNorms!, sae.enc, d, true);
+  checkFiniteWeights(path, [
+    ['b_enc', sae.bEnc, [f]],
+    ['W_dec', sae.dec, [f, d]],
+    ['b_dec', sae.bDec, [d]],
+    ...(threshold ? [[st.has('threshold') ? 'threshold' : 'log_threshold', threshold, [f]] as [string, Float32Array, number[]]] : []),
+  ]);
   const notes: string[] = [];
   if (opts.normalizeDecoder ?? kind === 'relu') {
     const note = normalizeDecoder(sae, opts.normTolerance);

@@ -8,7 +8,7 @@
  * exercised on realistic bytes. `_metadata` (torch's per-module version info) is not written;
  * torch.load and load_state_dict do not need it.
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 
@@ -258,23 +258,7 @@ export function torchSaveBytes(tensors: Map<string, TensorIn> | Record<string, T
   return out;
 }
 
-/** Writes the file via a temporary name and a rename, so a crash never leaves half a file. */
+/** Writes the file atomically (util/atomic-write.ts), so a crash never leaves half a file. */
 export function writeTorchFile(path: string, tensors: Map<string, TensorIn> | Record<string, TensorIn>, opts: TorchWriteOptions = {}): void {
-  const chunks = torchChunks(tensors, opts);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      for (const c of chunks) {
-        let done = 0;
-        while (done < c.length) done += writeSync(fd, c, done, Math.min(c.length - done, 1 << 30));
-      }
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`${path}: cannot write (${(e as Error).message})`);
-  }
+  writeFileAtomic(path, torchChunks(tensors, opts));
 }

@@ -23,27 +23,11 @@ import type { CircuitContext } from '../../src-main/circuits/state';
 import { mulberry32 } from '../helpers/random';
 import { BENCH_DIR, ensureBenchFixture, ensureSaelensFixture } from './fixture';
 import { standardSubmodules } from '../../src-main/saes/load';
+import { discoveryFlops, matmulRate } from '../../src-main/circuits/cost';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '4,20,100' }, 'naive-n': { type: 'string', default: '4' }, 'skip-naive': { type: 'boolean', default: false }, 'load-only': { type: 'boolean', default: false }, saelens: { type: 'boolean', default: false } } });
 const log = (m: string): void => console.error(m);
 const rss = (): number => process.resourceUsage().maxRSS / 1024 / 1024; // GiB
-
-async function matmulRate(): Promise<number> {
-  // [800,512] × [512,32768], the shape of the SAE encoders, through the same session path.
-  const { Graph } = await import('../../src-main/engine/graph');
-  const { Tensor } = await import('../../src-main/engine/tensor');
-  const g = new Graph();
-  const x = g.input('x', 'float32', ['N', 512]);
-  const w = g.input('w', 'float32', [512, 32768]);
-  g.output('y', x.matmul(w));
-  const s = await new SessionCache().get('bench:matmul', () => g);
-  const feeds = { x: Tensor.from(new Float32Array(800 * 512).fill(0.01), [800, 512]), w: Tensor.from(new Float32Array(512 * 32768).fill(0.01), [512, 32768]) };
-  await s.run(feeds);
-  const reps = 5;
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) await s.run(feeds);
-  return (2 * 800 * 512 * 32768 * reps) / ((performance.now() - t0) / 1000) / 1e9;
-}
 
 function examples(n: number, seed: number): PreparedExample[] {
   const r = mulberry32(seed);
@@ -55,27 +39,19 @@ function examples(n: number, seed: number): PreparedExample[] {
   });
 }
 
-/** FLOPs the method cannot avoid: dense encoders (clean + patch) and IG's forward/backward. */
+/** FLOPs the method cannot avoid at this benchmark's shapes (circuits/cost.ts). */
 function computeFloor(ctx: CircuitContext, n: number, steps: number): number {
   const c = ctx.model.cfg;
-  const D = c.hiddenSize, I = c.intermediateSize, L = c.numLayers, S = 6;
-  const tokens = n * S;
-  let flops = ctx.submodules.length * 2 * tokens * 2 * D * ctx.saes.get('embed')!.f;
-  const layerFwd = 8 * D * D + 4 * S * D + 4 * D * I;
-  const layerBwd = 8 * D * D + 8 * S * D + 4 * D * I;
-  for (const sub of ctx.submodules) {
-    const l = sub === 'embed' ? -1 : Number(sub.split('_')[1]);
-    const after = L - 1 - l; // layers run after the hook point
-    flops += steps * tokens * after * (layerFwd + layerBwd);
-  }
-  return flops;
+  const features = ctx.submodules.map((submodule) => ({ submodule, f: ctx.saes.get(submodule)!.f }));
+  return discoveryFlops({ hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize, numLayers: c.numLayers, features }, n * 6, 6, steps);
 }
 
 async function main(): Promise<void> {
   mkdirSync(BENCH_DIR, { recursive: true });
   const fx = await ensureBenchFixture(log);
   const saeDir = values.saelens ? ensureSaelensFixture(fx, standardSubmodules(6), log) : fx.saes;
-  const rate = await matmulRate();
+  // [800,512] × [512,32768], the shape of the SAE encoders.
+  const rate = await matmulRate(new SessionCache(), { rows: 800, d: 512, f: 32768 }, 5);
   log(`MatMul rate: ${rate.toFixed(1)} GFLOP/s`);
 
   const t0 = performance.now();

@@ -17,7 +17,8 @@ import { type CircuitContext, type MetricInputs, observe, saeOf, delta } from '.
 import type { SessionCache } from '../../src-main/engine/session';
 import { downstreamTargets, edgeBlocks } from '../../src-main/circuits/edges';
 import type { NodeAttribution } from '../../src-main/circuits/nodes';
-import { backwardTo, layerInput, layerOf, sliceBatch } from '../../src-main/circuits/walk';
+import { backwardTo, layerInput, sliceBatch } from '../../src-main/circuits/walk';
+import { layerOf } from '../../src-main/models/hooks';
 import type { Profiler } from '../../src-main/engine/profile';
 
 /** g [N,D] → g·decᵀ [N,F] in onnxruntime (dense projection onto every feature). */

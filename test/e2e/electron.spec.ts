@@ -5,33 +5,31 @@
  */
 import { test, expect, _electron as electron } from '@playwright/test';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronBinary } from '../../scripts/start-plan.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/**
- * The Electron executable, or why there is none. Never `require('electron')`: when its binary
- * is missing, that tries to download it, and tests must not touch the network.
- */
-function electronBinary(): { path: string } | { missing: string } {
-  let pkgDir: string;
+function electronPackageDir(): string | null {
   try {
-    pkgDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+    return dirname(createRequire(import.meta.url).resolve('electron/package.json'));
   } catch {
-    return { missing: 'the electron package is absent (an optionalDependency whose install failed)' };
+    return null;
   }
-  const pathFile = join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return { missing: `${pathFile} is absent: the Electron download never completed` };
-  const exe = join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(pkgDir, 'dist'), readFileSync(pathFile, 'utf8').trim());
-  return existsSync(exe) ? { path: exe } : { missing: `${exe} does not exist` };
 }
 
-const found = electronBinary();
+// Never `require('electron')`: when its binary is missing, that tries to download it, and tests
+// must not touch the network. The same check as `npm start` (scripts/start-plan.js).
+const found = electronBinary(electronPackageDir());
 
 test('the desktop app opens a locked-down window that talks to the engine over IPC', async () => {
-  test.skip('missing' in found, `Electron binary not installed: ${'missing' in found ? found.missing : ''}`);
+  if ('missing' in found) {
+    // The list reporter shows no skip reason, so say it on the console as well.
+    const why = `Electron binary not installed: ${found.missing}`;
+    console.log(`[electron.spec] skipped: ${why}`);
+    test.skip(true, why);
+  }
   const exe = (found as { path: string }).path;
   const app = await electron.launch({
     executablePath: exe,
@@ -40,6 +38,8 @@ test('the desktop app opens a locked-down window that talks to the engine over I
   });
   try {
     const page = await app.firstWindow();
+    // The renderer comes from the app:// protocol (src-main/app/app-protocol.ts), not file://.
+    expect(page.url()).toBe('app://sfc/index.html');
     await expect(page.getByRole('heading', { name: 'SFC Workbench' })).toBeVisible();
     await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'connected');
     await expect(page.getByTestId('engine-runtime')).toContainText('onnxruntime-node');
@@ -52,6 +52,14 @@ test('the desktop app opens a locked-down window that talks to the engine over I
     expect(exposed).toEqual({ bridge: ['invoke', 'on'], require: 'undefined', process: 'undefined' });
     const bad = await page.evaluate(() => (window as unknown as { sfc: { invoke(c: string, p: unknown): Promise<unknown> } }).sfc.invoke('nope', {}));
     expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    // The protocol serves the renderer folder only, with the CSP header.
+    const probe = await page.evaluate(async () => {
+      const index = await fetch('/index.html');
+      const escape = await fetch('/..%2F..%2Fpackage.json');
+      return { csp: index.headers.get('content-security-policy'), escape: escape.status };
+    });
+    expect(probe.csp).toContain("frame-ancestors 'none'");
+    expect(probe.escape).toBe(404);
   } finally {
     await app.close();
   }

@@ -4,7 +4,9 @@
  * SFC_E2E_DIRECT=1) it runs the serve command straight from its source through tsx.
  */
 import { spawn } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Served {
@@ -20,8 +22,13 @@ function directArgs(args: string[]): string[] {
   return ['bin/run-ts.js', 'test/e2e/serve-direct.ts', ...args];
 }
 
+/**
+ * Each start gets its own store in a fresh temporary folder (never the user's library) unless
+ * the caller passes --db, and the test channels (debug.*) are on.
+ */
 export async function startServe(args: string[] = []): Promise<Served> {
-  const all = ['--port', '0', ...args];
+  const db = args.includes('--db') ? [] : ['--db', join(mkdtempSync(join(tmpdir(), 'sfc-e2e-')), 'sfc.db')];
+  const all = ['--port', '0', ...db, ...args];
   if (!process.env.SFC_E2E_DIRECT) {
     try {
       return await launch(['bin/sfc.js', 'serve', ...all]);
@@ -33,7 +40,7 @@ export async function startServe(args: string[] = []): Promise<Served> {
 }
 
 async function launch(nodeArgs: string[]): Promise<Served> {
-  const child = spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SFC_TEST_CHANNELS: '1' } });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));

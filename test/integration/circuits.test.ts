@@ -338,10 +338,25 @@ describe('aggregation and batching', () => {
         expect(k % (D + 1), `${key}: upstream error`).not.toBe(D);
         if (down !== 'y') expect(Math.floor(k / (D + 1)), `${key}: downstream error`).not.toBe(D);
       }
-      expect(up).toBeTruthy();
+      expect(nctx.saes.has(up), key).toBe(true);
     }
-    const some = [...r.effects.values()].some((e) => e.some((v) => v !== 0));
-    expect(some).toBe(true);
+    // Plain IG on neurons: effect_i = Σ over tokens of the path-averaged ∂m/∂x_i · (x_patch − x_clean)_i.
+    const { clean, patch, metric } = batchOf(examples.slice(0, 2));
+    const a = await attributeNodes(nctx, clean, patch, metric, { method: 'ig', steps: 3 });
+    let nonzero = 0;
+    for (const name of ctx.submodules) {
+      const g = a.grads.get(name)!;
+      const xc = a.clean.states.get(name)!.x;
+      const xp = a.patch!.states.get(name)!.x;
+      const want = new Float64Array(D);
+      for (let q = 0; q < g.length; q++) want[q % D] += g[q] * (xp[q] - xc[q]);
+      const got = r.effects.get(name)!;
+      for (let i = 0; i < D; i++) {
+        expect(got[i], `${name}[${i}]`).toBeCloseTo(want[i], 4);
+        if (want[i] !== 0) nonzero++;
+      }
+    }
+    expect(nonzero).toBeGreaterThan(D); // the comparison is not between zeros
   });
 });
 

@@ -47,7 +47,7 @@ describe('sfc CLI', () => {
     for (const q of preds) expect(Object.keys(q).sort()).toEqual(['id', 'prob', 'token']);
   });
 
-  it('discover writes a documented circuit file, and evaluate sweeps it', () => {
+  it('discover writes a documented circuit file', () => {
     const d = sfc('discover', '--model', fx.model, '--saes', fx.saes, '--data', fx.data, '--n', '12', '--batch-size', '5',
       '--node-threshold', '0', '--edge-threshold', '0', '--out', 'c.json', '--json');
     expect(d.code, d.err).toBe(0);
@@ -66,16 +66,65 @@ describe('sfc CLI', () => {
     expect(c.nodes.some((n) => n.feature === 'error')).toBe(true);
     // y edges equal the last residual's node effects.
     for (const e of c.edges!.filter((x) => x.target === 'y')) expect(e.weight).toBeCloseTo(c.nodes.find((n) => n.id === e.source)!.effect, 6);
+  });
 
-    const ev = sfc('evaluate', '--circuit', 'c.json', '--data', fx.data, '--n', '12', '--thresholds', '0,1e9', '--start-layer', '0', '--out', 'e.json', '--json');
-    expect(ev.code, ev.err).toBe(0);
-    const r = JSON.parse(ev.out);
-    // Everything kept: faithfulness 1 and completeness 0 exactly (up to float); nothing kept: 0 and 1.
-    expect(r.rows[0].faithfulness).toBeCloseTo(1, 4);
-    expect(r.rows[0].completeness).toBeCloseTo(0, 4);
-    expect(r.rows[1].nodes).toBe(0);
-    expect(r.rows[1].faithfulness).toBeCloseTo(0, 5);
-    expect(r.rows[1].completeness).toBeCloseTo(1, 5);
+  it('evaluate: node counts per error variant, the empty circuit, one threshold, forced errors, resample', () => {
+    const d = sfc('discover', '--model', fx.model, '--saes', fx.saes, '--data', fx.data, '--n', '12', '--node-threshold', '0', '--nodes-only', '--out', 'ev-c.json', '--json');
+    expect(d.code, d.err).toBe(0);
+    const c = validateCircuitFile(JSON.parse(readFileSync(join(root, 'ev-c.json'), 'utf8')), 'ev-c.json');
+    // Thresholds from the circuit's own effects: the median |effect| of the evaluated nodes
+    // (start layer 0: everything but embed), and the largest, which leaves the circuit empty.
+    const evaluated = c.nodes.filter((n) => n.submodule !== 'embed');
+    const mags = evaluated.map((n) => Math.abs(n.effect)).sort((a, b) => a - b);
+    const [tau, top] = [mags[Math.floor(mags.length / 2)], mags[mags.length - 1]];
+    const above = evaluated.filter((n) => Math.abs(n.effect) > tau);
+    const expected = {
+      all: above.length,
+      none: above.filter((n) => n.feature !== 'error').length,
+      'resid-only': above.filter((n) => n.feature !== 'error' || n.submodule.startsWith('resid_')).length,
+    };
+    expect(expected.none).toBeLessThan(expected['resid-only']);
+    expect(expected['resid-only']).toBeLessThan(expected.all);
+    const evaluate = (...args: string[]) => {
+      const r = sfc('evaluate', '--circuit', 'ev-c.json', '--data', fx.data, '--n', '12', '--start-layer', '0', '--json', ...args);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(r.out);
+    };
+    const sweeps: Record<string, { rows: { nodes: number; faithfulness: number; completeness: number; mC: number }[] }> = {};
+    for (const errors of ['all', 'none', 'resid-only'] as const) {
+      const r = evaluate('--thresholds', `${tau},${top}`, '--errors', errors);
+      sweeps[errors] = r;
+      expect(r.errors).toBe(errors);
+      expect(r.rows[0].nodes, errors).toBe(expected[errors]);
+      // Nothing above the largest effect: the empty circuit, faithfulness 0 and completeness 1.
+      expect(r.rows[1].nodes).toBe(0);
+      expect(Math.abs(r.rows[1].faithfulness)).toBeLessThan(1e-6);
+      expect(r.rows[1].completeness).toBeCloseTo(1, 4);
+    }
+    // The variants change which errors are ablated, so m(C) differs between them.
+    expect(Math.abs(sweeps.all.rows[0].mC - sweeps.none.rows[0].mC)).toBeGreaterThan(1e-3);
+    // --node-threshold evaluates one circuit: the sweep's row at that threshold.
+    const one = evaluate('--node-threshold', String(tau));
+    expect(one.rows).toHaveLength(1);
+    expect(one.rows[0]).toEqual(sweeps.all.rows[0]);
+    // ablation.py's remove: errors ablated even in M∖C, so the empty circuit is not complete.
+    const forced = evaluate('--thresholds', String(top), '--force-errors', 'ablated');
+    expect(forced.forceErrors).toBe('ablated');
+    expect(Math.abs(forced.rows[0].completeness - 1)).toBeGreaterThan(1e-3);
+    // Resample: seeded, and not the mean.
+    const res1 = evaluate('--node-threshold', String(tau), '--ablation', 'resample', '--seed', '3');
+    const res2 = evaluate('--node-threshold', String(tau), '--ablation', 'resample', '--seed', '3');
+    expect(res1.rows).toEqual(res2.rows);
+    expect(Math.abs(res1.rows[0].mC - sweeps.all.rows[0].mC)).toBeGreaterThan(1e-3);
+
+    let bad = sfc('evaluate', '--circuit', 'ev-c.json', '--data', fx.data, '--errors', 'none', '--force-errors', 'kept');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--force-errors kept overrides every error mask, so --errors none would have no effect/);
+    bad = sfc('evaluate', '--circuit', 'ev-c.json', '--data', fx.data, '--handle-errors', 'remove');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--handle-errors is gone: use --errors .* or --force-errors/);
+    bad = sfc('evaluate', '--circuit', 'ev-c.json', '--data', fx.data, '--node-threshold', '0.1', '--thresholds', '0.1,0.2');
+    expect(bad.err).toMatch(/give --node-threshold or --thresholds, not both/);
   });
 
   it.runIf(nativeKernels)('the TypeScript kernels (SFC_NATIVE=0) find the same circuit as the native ones', () => {

@@ -89,6 +89,27 @@ describe('model folder errors', () => {
     });
     await expect(loadNeoxFolder(m.dir, sessions)).rejects.toThrow(/tokenizer\.json: tokenizer produces ids up to \d+ but the model has only 20 embedding rows/);
   });
+  it('a NaN or infinite weight is refused on load, naming the file, tensor and position', async () => {
+    const m = fresh();
+    rewriteWeights(m.dir, (t) => {
+      t['gpt_neox.layers.1.mlp.dense_h_to_4h.weight'].data[3 * 64 + 5] = NaN;
+    });
+    await expect(loadNeoxFolder(m.dir, sessions)).rejects.toThrow(
+      /model\.safetensors: tensor 'gpt_neox\.layers\.1\.mlp\.dense_h_to_4h\.weight' has 1 non-finite value \(first: NaN at \[3, 5\]\)/,
+    );
+    const m2 = fresh();
+    rewriteWeights(m2.dir, (t) => {
+      t['gpt_neox.final_layer_norm.bias'].data[2] = -Infinity;
+      t['gpt_neox.final_layer_norm.bias'].data[7] = Infinity;
+    });
+    await expect(loadNeoxFolder(m2.dir, sessions)).rejects.toThrow(/tensor 'gpt_neox\.final_layer_norm\.bias' has 2 non-finite values \(first: -Infinity at \[2\]\)/);
+  });
+  it('predict refuses non-finite logits from finite weights that overflow float32', async () => {
+    const m = fresh();
+    rewriteWeights(m.dir, (t) => t['gpt_neox.final_layer_norm.weight'].data.fill(3e38));
+    const model = await loadNeoxFolder(m.dir, sessions);
+    await expect(model.predictNext('The author', 3)).rejects.toThrow(/logits after "The author" have \d+ non-finite values/);
+  });
   it('no weights at all', async () => {
     const m = fresh();
     rmSync(join(m.dir, 'model.safetensors'));

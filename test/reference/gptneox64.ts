@@ -1,6 +1,6 @@
 /**
- * Independent float64 GPT-NeoX (Pythia) forward pass, written straight from method.md §1.1 in
- * plain loops. It is the second implementation the ONNX model is checked against, so it shares
+ * Independent float64 GPT-NeoX (Pythia) forward pass, written straight from the model
+ * description (docs/method-notes.md, Model and hook points) in plain loops. It is the second implementation the ONNX model is checked against, so it shares
  * no code with src-main/models and favours obviousness over speed.
  */
 

@@ -5,15 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { createApi, type ApiHost } from '../../src-main/api/handlers';
 import type { EventName } from '../../src-main/api/contract';
+import { openStore } from '../../src-main/store';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 type Emitted = { event: EventName; payload: any };
 
-function setup(model: string | null = '/models/m') {
+function setup(model: string | null = '/models/m', testChannels = true) {
   const calls: { kind: string; params: unknown }[] = [];
   const runner: ApiHost['runner'] = {
     run: ((kind: string, params: any, opts: { signal?: AbortSignal; onProgress?: (f: number | null, m: string) => void } = {}) => {
       calls.push({ kind, params });
-      if (kind === 'sleep') {
+      if (kind === 'debug.sleep') {
         return new Promise<unknown>((resolve, reject) => {
           opts.onProgress?.(0.5, 'half');
           const t = setTimeout(() => resolve({ slept: params.ms }), params.ms);
@@ -28,7 +31,7 @@ function setup(model: string | null = '/models/m') {
       return Promise.reject(new Error(`unexpected ${kind}`));
     }) as ApiHost['runner']['run'],
   };
-  const api = createApi({ runner, settings: { model }, app: { name: 'SFC Workbench', version: '9.9.9', host: 'serve' } });
+  const api = createApi({ runner, store: openStore(':memory:'), cacheDir: join(tmpdir(), 'sfc-test-cache'), settings: { model, testChannels }, app: { name: 'SFC Workbench', version: '9.9.9', host: 'serve' } });
   const events: Emitted[] = [];
   const waiters: [(e: Emitted) => boolean, (e: Emitted) => void][] = [];
   const session = api.connect((event, payload) => {
@@ -97,5 +100,29 @@ describe('api handlers', () => {
     await new Promise((r) => setImmediate(r));
     session.close();
     expect(await end(b)).toMatchObject({ event: 'job.failed', payload: { error: { code: 'cancelled' } } });
+  });
+
+  it('hides the test channels on production hosts', async () => {
+    const { session, calls } = setup('/models/m', false);
+    const r = await session.handle('debug.sleep', { ms: 1 });
+    expect(r).toMatchObject({ ok: false, error: { code: 'bad_request', message: /unknown channel "debug.sleep"/ } });
+    expect((r as any).error.message).not.toMatch(/known: .*debug/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('bounds the jobs one connection may queue, and frees a place when one ends', async () => {
+    const { session, end } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const r = (await session.handle('debug.sleep', { ms: 10_000 })) as any;
+      expect(r.ok).toBe(true);
+      ids.push(r.result.jobId);
+    }
+    expect(await session.handle('debug.sleep', { ms: 1 })).toMatchObject({ ok: false, error: { code: 'busy' } });
+    await new Promise((r) => setImmediate(r)); // the jobs have started
+    await session.handle('job.cancel', { jobId: ids[0] });
+    await end(ids[0]);
+    expect(await session.handle('debug.sleep', { ms: 1 })).toMatchObject({ ok: true });
+    session.close();
   });
 });

@@ -139,6 +139,40 @@ describe('loadAgreementExamples', () => {
     expect(() => loadAgreementExamples(jsonl(recs), 'n.jsonl', tok, { n: 0 })).toThrow(/positive integer/);
   });
 
+  it('a word the tokenizer lacks drops that line, naming the data file and line, not the whole run', () => {
+    const tok = new FakeTokenizer({ strict: true, vocab: ['The', ' author', ' authors', ' key', ' is', ' are'] });
+    const recs = [line('The author', 'The authors'), line('The key', 'The keys'), line('The authors', 'The author', ' are', ' is')];
+    // Before: tokenizer.json's "not in the vocabulary" error stopped the load.
+    const { examples, report } = loadAgreementExamples(jsonl(recs), 'u.jsonl', tok, { n: 3 });
+    expect(examples.map((e) => e.line).sort()).toEqual([1, 3]);
+    expect(report.dropped).toEqual({ unknown_token: 1 });
+    expect(report.details).toEqual(['u.jsonl:2: " keys" (in "The keys") is not in the vocabulary of fake/tokenizer.json']);
+    expect(formatReport(report)).toContain('u.jsonl:2: " keys"');
+    // When every line has one, the error says which lines and why.
+    expect(() => loadAgreementExamples(jsonl([recs[1]]), 'u.jsonl', tok, { n: 1 })).toThrow(
+      /^u\.jsonl: no example passed the filters out of 1 read \(a word is not in the tokenizer's vocabulary: 1\): u\.jsonl:1: " keys"/,
+    );
+  });
+
+  it('exampleLength keeps only prefixes of exactly that many tokens, instead of the min-length rule', () => {
+    const tok = new FakeTokenizer();
+    const L = (n: number, tag: string) => line(['The', ...Array.from({ length: n - 1 }, (_, i) => `${tag}${i}`)].join(' '), ['The', ...Array.from({ length: n - 1 }, (_, i) => `${tag}${i}x`)].join(' '));
+    const recs = [L(3, 'a'), L(2, 'b'), L(3, 'c'), L(4, 'd'), L(2, 'e'), L(3, 'f')];
+    const min = loadAgreementExamples(jsonl(recs), 'l.jsonl', tok, { n: 10 });
+    expect(min.examples.every((e) => e.cleanPrefixIds.length === 2)).toBe(true);
+    expect(min.report.minLength).toBe(2);
+    const three = loadAgreementExamples(jsonl(recs), 'l.jsonl', tok, { n: 10, exampleLength: 3 });
+    expect(three.examples.map((e) => e.line).sort()).toEqual([1, 3, 6]);
+    expect(three.report.dropped).toEqual({ not_example_length: 3 });
+    expect(three.report.minLength).toBeUndefined();
+    expect(three.report.exampleLength).toBe(3);
+    expect(formatReport(three.report)).toContain('example length 3');
+    expect(() => loadAgreementExamples(jsonl(recs), 'l.jsonl', tok, { n: 10, exampleLength: 7 })).toThrow(
+      'l.jsonl: no example passed the filters out of 6 read (the prefix does not have the asked example length: 6)',
+    );
+    expect(() => loadAgreementExamples(jsonl(recs), 'l.jsonl', tok, { n: 10, exampleLength: 0 })).toThrow('l.jsonl: example length must be a positive integer, got 0');
+  });
+
   it('drops a BOS the tokenizer adds from answers, keeps it in prefixes', () => {
     const tok = new FakeTokenizer({ bos: true, vocab: ['The', ' author', ' authors', ' is', ' are'] });
     // ids: 0 pad, 1 bos, then 2..6

@@ -70,6 +70,21 @@ describe('loadClusterExamples', () => {
     );
   });
 
+  it('a word the tokenizer lacks drops that context, naming the file and key; exampleLength filters by prefix length', () => {
+    // "One", " three" and "p" are not in the vocabulary.
+    const tok = new FakeTokenizer({ strict: true, vocab: ['The', ' cat', ' sat', ' on', 'x', ' y', ' q'] });
+    const r = loadClusterExamples(text, 'k.json', tok, { n: 9 });
+    expect(r.examples.map((e) => e.key)).toEqual(['10', 'a']);
+    expect(r.report.dropped).toEqual({ unknown_token: 2 });
+    expect(r.report.details).toEqual([
+      'k.json: context "2": " three" (in " three four") is not in the vocabulary of fake/tokenizer.json',
+      'k.json: context "b": "p" (in "p") is not in the vocabulary of fake/tokenizer.json',
+    ]);
+    const one = loadClusterExamples(text, 'k.json', new FakeTokenizer(), { n: 9, exampleLength: 1 });
+    expect(one.examples.map((e) => e.key)).toEqual(['a', 'b']);
+    expect(one.report.dropped).toEqual({ answer_not_single_token: 1, not_example_length: 1 });
+  });
+
   it('drops a leading BOS before counting answer tokens (the original keeps nothing here)', () => {
     const tok = new FakeTokenizer({ bos: true });
     const { examples } = loadClusterExamples(text, 'k.json', tok, { n: 1 });

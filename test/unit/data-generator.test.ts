@@ -29,7 +29,7 @@ function numberOf(pairs: readonly WordPair[], w: string): number | undefined {
 }
 const NUM = ['singular', 'plural'];
 const WORDS_PER_PREFIX: Record<Structure, number> = { simple: 2, nounpp: 5, rc: 6, within_rc: 5 };
-/** Position of the flipped word and of the noun the answer agrees with (formats.md §1.1). */
+/** Position of the flipped word and of the noun the answer agrees with (docs/data-formats.md §5). */
 const FLIPPED: Record<Structure, number> = { simple: 1, nounpp: 1, rc: 1, within_rc: 4 };
 
 function checkRecord(s: Structure, r: AgreementRecord): void {

@@ -178,6 +178,37 @@ describe('loader errors name the file and the problem', () => {
     expect(() => loadSaelensSae(join(dir, 'c0'))).toThrow(`${join(dir, 'c0', 'cfg.json')}: invalid JSON`);
   });
 
+  it('NaN or infinite weights are refused on load, naming the file, tensor and position', () => {
+    const dir = tempDir('nan');
+    // ae.pt: the encoder is scanned, the decoder is caught through its row norms.
+    let st = aeState(sae);
+    st['encoder.weight'] = { ...st['encoder.weight'], data: st['encoder.weight'].data.slice() };
+    st['encoder.weight'].data[7 * D + 2] = NaN;
+    let path = writeAe(join(dir, 'a'), sae, st);
+    expect(() => loadAutoEncoder(path)).toThrow(`${path}: tensor 'encoder.weight' has 1 non-finite value (first: NaN at [7, 2])`);
+    st = aeState(sae);
+    st['decoder.weight'] = { ...st['decoder.weight'], data: st['decoder.weight'].data.slice() };
+    st['decoder.weight'].data[3 * F + 11] = Infinity; // decoder.weight is [D, F]: row 3, column 11
+    path = writeAe(join(dir, 'b'), sae, st);
+    expect(() => loadAutoEncoder(path)).toThrow(`${path}: tensor 'decoder.weight' has non-finite values (first found: Infinity at [3, 11])`);
+    st = aeState(sae);
+    st.bias = { ...st.bias, data: st.bias.data.slice() };
+    st.bias.data[D - 1] = -Infinity;
+    path = writeAe(join(dir, 'c'), sae, st);
+    expect(() => loadAutoEncoder(path)).toThrow(`${path}: tensor 'bias' has 1 non-finite value (first: -Infinity at [${D - 1}])`);
+    // SAELens: W_enc through its transpose's row norms, W_dec and the biases scanned.
+    const wEnc = new Float32Array(D * F);
+    for (let i = 0; i < F; i++) for (let q = 0; q < D; q++) wEnc[q * F + i] = sae.enc[i * D + q];
+    wEnc[5 * F + 9] = NaN; // W_enc [D, F]
+    const base = { W_enc: { shape: [D, F], data: wEnc }, b_enc: { shape: [F], data: sae.bEnc }, W_dec: { shape: [F, D], data: sae.dec }, b_dec: { shape: [D], data: sae.bDec } };
+    let sl = writeSaelens(join(dir, 'd'), sae, flatCfg(sae, 'blocks.0.hook_mlp_out'), base);
+    expect(() => loadSaelensSae(sl)).toThrow(`${join(sl, 'sae_weights.safetensors')}: tensor 'W_enc' has non-finite values (first found: NaN at [5, 9])`);
+    const dec = sae.dec.slice();
+    dec[2 * D + 4] = NaN;
+    sl = writeSaelens(join(dir, 'e'), sae, flatCfg(sae, 'blocks.0.hook_mlp_out'), { ...base, W_enc: { shape: [D, F], data: wEnc.map((v) => (Number.isNaN(v) ? 0 : v)) }, W_dec: { shape: [F, D], data: dec } });
+    expect(() => loadSaelensSae(sl)).toThrow(`${join(sl, 'sae_weights.safetensors')}: tensor 'W_dec' has 1 non-finite value (first: NaN at [2, 4])`);
+  });
+
   it('SAELens: JumpReLU without a threshold', () => {
     const dir = writeSaelens(join(tempDir('e6'), 'j'), sae, { ...flatCfg(sae, 'blocks.0.hook_resid_post'), architecture: 'jumprelu' });
     expect(() => loadSaelensSae(dir)).toThrow("missing key 'threshold' (cfg.json says architecture jumprelu)");

@@ -223,6 +223,24 @@ describe('corrupt files: the error names the file and the problem', () => {
     expect(() => readSafetensors(path)).toThrow(/size\.safetensors: tensor 'w' has 8 bytes but shape \[2,2\] × F32 needs 16/);
   });
 
+  it('tensors whose byte ranges overlap or leave gaps are refused, naming the file and tensors', () => {
+    const f32 = (n: number) => ({ dtype: 'F32', shape: [n] });
+    // Before, each of these was accepted (and 'b' read bytes of 'a', or bytes of nothing).
+    const overlap = rawFile('overlap.safetensors', { a: { ...f32(2), data_offsets: [0, 8] }, b: { ...f32(2), data_offsets: [4, 12] } }, new Uint8Array(12));
+    expect(() => readSafetensors(overlap)).toThrow("overlap.safetensors: tensors 'a' (data_offsets [0, 8]) and 'b' (data_offsets [4, 12]) overlap");
+    const same = rawFile('same.safetensors', { a: { ...f32(2), data_offsets: [0, 8] }, b: { ...f32(2), data_offsets: [0, 8] } }, new Uint8Array(8));
+    expect(() => readSafetensors(same)).toThrow(/same\.safetensors: tensors 'a' .* and 'b' .* overlap/);
+    const gap = rawFile('gap.safetensors', { a: { ...f32(1), data_offsets: [0, 4] }, b: { ...f32(1), data_offsets: [8, 12] } }, new Uint8Array(12));
+    expect(() => readSafetensors(gap)).toThrow("gap.safetensors: bytes 4..8 of the data area belong to no tensor (a gap between tensors 'a' and 'b', 'b' starts at 8)");
+    const lead = rawFile('lead.safetensors', { a: { ...f32(1), data_offsets: [4, 8] } }, new Uint8Array(8));
+    expect(() => readSafetensors(lead)).toThrow("lead.safetensors: bytes 0..4 of the data area belong to no tensor (a gap before the first tensor, 'a' starts at 4)");
+    const trail = rawFile('trail.safetensors', { a: { ...f32(1), data_offsets: [0, 4] } }, new Uint8Array(6));
+    expect(() => readSafetensors(trail)).toThrow("trail.safetensors: the data area has 6 bytes but the last tensor 'a' ends at 4: 2 trailing bytes belong to no tensor");
+    // Packed in any header order, and empty tensors, are fine.
+    const ok = rawFile('ok.safetensors', { b: { ...f32(1), data_offsets: [4, 8] }, z: { ...f32(0), data_offsets: [4, 4] }, a: { ...f32(1), data_offsets: [0, 4] } }, new Uint8Array(8));
+    expect(readSafetensors(ok).names().sort()).toEqual(['a', 'b', 'z']);
+  });
+
   it('missing tensor', () => {
     const sub = mkdtempSync(join(dir, 'm-'));
     writeSafetensors(join(sub, 'model.safetensors'), { x: { shape: [1], data: new Float32Array(1) } });

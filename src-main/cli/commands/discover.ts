@@ -1,8 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from '../command';
+import { DB_OPTION, withStore } from '../store';
+import { refsFromPaths } from '../../store/inputs';
+import { saveDiscovery } from '../../store/save';
 import { UsageError } from '../command';
 import { runCliJob } from '../jobs';
-import { dataPath, modelPath, num, oneOf, saesPath } from '../options';
+import { dataPath, exampleLength, modelPath, num, oneOf, outPath, saesPath } from '../options';
+import { writeFileAtomic } from '../../util/atomic-write';
 import { formatReport } from '../../data/common';
 import { nativeKernelStatus } from '../../engine/native-kernels';
 
@@ -11,7 +14,9 @@ export const discoverCommand: Command = {
   summary: 'Discover the feature circuit behind a behaviour (IG node effects, edges, aggregation)',
   usage:
     'sfc discover [--model DIR] [--saes DIR] --data FILE|simple|nounpp|rc|within_rc [--nopair] [--method ig|attrib|exact] [--steps N] ' +
-    '[--aggregation sum|none] [--node-threshold T] [--edge-threshold T] [--n N] [--batch-size B] [--seed S] [--neurons] [--nodes-only] [--keep-all] [--out circuit.json] [--json]',
+    '[--aggregation sum|none] [--node-threshold T] [--edge-threshold T] [--n N] [--example-length L] [--batch-size B] [--seed S] [--neurons] [--nodes-only] [--keep-all] [--out circuit.json] [--json] [--save [--name NAME]] [--db FILE]\n' +
+    '  --save: also keep the circuit in the store (the app\'s library; --db FILE or SFC_DB picks another file)\n' +
+    '  --example-length L: only examples whose clean prefix has exactly L tokens (default: the shortest length found, the min-length rule)',
   options: {
     model: { type: 'string' },
     saes: { type: 'string' },
@@ -23,6 +28,7 @@ export const discoverCommand: Command = {
     'node-threshold': { type: 'string', default: '0.1' },
     'edge-threshold': { type: 'string', default: '0.01' },
     n: { type: 'string', default: '100' },
+    'example-length': { type: 'string' },
     'batch-size': { type: 'string', default: '10' },
     seed: { type: 'string', default: '12' },
     neurons: { type: 'boolean', default: false },
@@ -30,6 +36,9 @@ export const discoverCommand: Command = {
     'keep-all': { type: 'boolean', default: false },
     out: { type: 'string', default: 'circuit.json' },
     json: { type: 'boolean', default: false },
+    save: { type: 'boolean', default: false },
+    name: { type: 'string' },
+    ...DB_OPTION,
   },
   async run({ values }) {
     const neurons = values.neurons as boolean;
@@ -52,13 +61,31 @@ export const discoverCommand: Command = {
       neurons,
       nodesOnly,
       keepAll: values['keep-all'] as boolean,
+      exampleLength: exampleLength(values),
     };
+    // Checked before the job: an unwritable --out should not cost the whole computation.
+    const out = outPath(values, 'out')!;
+    if (values.save && values.name !== undefined) {
+      // A taken name is refused before the computation, not after it.
+      const name = values.name as string;
+      await withStore(values, (store) => {
+        if (store.circuits.freeName(name) !== name) throw new UsageError(`--name: a circuit named '${name}' already exists in the store; choose another name`);
+      });
+    }
     const res = await runCliJob('circuit.discover', params, { quiet: values.json as boolean });
-    const out = values.out as string;
-    writeFileSync(out, JSON.stringify(res.circuit, null, 1));
+    writeFileAtomic(out, JSON.stringify(res.circuit, null, 1));
     const c = res.circuit;
+    const saved = values.save
+      ? await withStore(values, (store) => {
+          const refs = store.action(() => refsFromPaths(store, params));
+          const name = values.name as string | undefined;
+          const dataset = store.library.dataset(refs.datasetId);
+          return saveDiscovery(store, c, { ...refs, name: name ?? `${dataset.name} ${c.parameters.method}`, explicitName: name !== undefined });
+        })
+      : null;
     const summary = {
       out,
+      saved: saved && { id: saved.id, name: saved.name },
       examples: c.parameters.examples,
       nodes: c.nodes.length,
       edges: c.edges?.length ?? null,
@@ -86,5 +113,6 @@ export const discoverCommand: Command = {
     console.log(`circuit: ${c.nodes.length} nodes${c.edges ? `, ${c.edges.length} edges` : ''} (${kept})`);
     if (c.totalEffect !== null) console.log(`total effect m(patch) − m(clean): ${c.totalEffect.toFixed(4)}`);
     console.log(`wrote ${out} in ${res.seconds.toFixed(1)} s`);
+    if (saved) console.log(`saved as circuit ${saved.id} '${saved.name}' in ${values.db ?? 'the store'}`);
   },
 };

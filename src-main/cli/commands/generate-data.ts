@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { runCliJob } from '../jobs';
-import { modelPath, num, oneOf } from '../options';
+import { modelPath, num, oneOf, outPath } from '../options';
 import { STRUCTURES } from '../../data/generator';
 
 export const generateDataCommand: Command = {
@@ -20,8 +20,8 @@ export const generateDataCommand: Command = {
     const r = await runCliJob('data.generate', {
       model: modelPath(values),
       structure: oneOf(values, 'structure', STRUCTURES),
-      out: values.out as string,
-      testOut: (values['test-out'] as string | undefined) ?? null,
+      out: outPath(values, 'out')!,
+      testOut: outPath(values, 'test-out') ?? null,
       seed: num(values, 'seed', { int: true }),
     });
     console.log(`wrote ${r.train} lines to ${values.out}${values['test-out'] ? ` and ${r.test} to ${values['test-out']}` : ''}`);

@@ -5,7 +5,7 @@ import { runCliJob } from '../jobs';
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Top next tokens with probabilities after a text',
-  usage: 'sfc predict --model <dir> --text "The keys to the cabinet" [--top K] [--json]',
+  usage: 'sfc predict --model <dir> --text "The authors near the table" [--top K] [--json]',
   options: {
     model: { type: 'string' },
     text: { type: 'string' },

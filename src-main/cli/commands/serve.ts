@@ -8,14 +8,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { JobRunner } from '../../jobs/runner';
-import { createApi } from '../../api/handlers';
+import { startApiHost } from '../../api/host';
+import { defaultDbPath } from '../../store';
 import { attachWebSocketApi, isLoopbackHost } from '../../api/ws-server';
 import { UsageError, type Command } from '../command';
 import { APP_VERSION } from '../../version';
+import { MIME, RENDERER_HEADERS, resolveRendererPath } from '../../app/renderer-files';
 
 export interface ServeOptions {
   /** 0 (default) picks a free port. */
@@ -24,6 +25,8 @@ export interface ServeOptions {
   host?: '127.0.0.1' | 'localhost';
   /** Default model folder for the UI; null/undefined = none configured. */
   model?: string | null;
+  /** The store's file (default: SFC_DB, else the app's user-data folder). */
+  db?: string;
   /** Built renderer; default <package root>/out/renderer. */
   rendererDir?: string;
 }
@@ -34,31 +37,6 @@ export interface RunningServer {
   token: string;
   close(): Promise<void>;
 }
-
-/** Served with every file. The renderer's index.html carries the same policy as a meta tag. */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'", // same-origin ws: is covered by 'self' (CSP level 3)
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
 
 /** The folder holding this package's package.json (works from sources and from a bundle). */
 function packageRoot(): string {
@@ -82,8 +60,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     throw new UsageError(`--model: folder not found: ${model}`);
   }
 
-  const runner = new JobRunner();
-  const api = createApi({ runner, settings: { model }, app: { name: 'SFC Workbench', version: APP_VERSION, host: 'serve' } });
+  const hosted = startApiHost({ dbPath: opts.db ?? defaultDbPath(), model, app: { name: 'SFC Workbench', version: APP_VERSION, host: 'serve' } });
+  const api = hosted.api;
   const token = randomBytes(32).toString('base64url');
 
   const server = createServer((req, res) => {
@@ -92,7 +70,12 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       res.end(`internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     });
   });
-  const ws = attachWebSocketApi(server, api, { token, path: '/ws' });
+  const ws = attachWebSocketApi(server, api, {
+    token,
+    path: '/ws',
+    // One client's bad frame closes that client only; say so, the server keeps serving.
+    onClientError: (e) => process.stderr.write(`sfc serve: closed a client connection: ${e.message}\n`),
+  });
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -109,34 +92,29 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       ws.close();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
-      await runner.close();
+      await hosted.close();
     },
   };
 }
 
 async function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const headers = {
-    'Content-Security-Policy': CSP,
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer', // the page URL carries the token
-    'Cache-Control': 'no-store',
-  };
+  // The same headers and path check as the desktop app's app:// protocol (app/renderer-files.ts).
+  const headers = RENDERER_HEADERS;
   const reply = (status: number, text: string): void => {
     res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
   };
   if (!isLoopbackHost(req.headers.host)) return reply(403, 'Forbidden: Host must be a loopback address');
   if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'Method Not Allowed');
 
-  let path: string;
+  let pathname: string;
   try {
-    path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
   } catch {
     return reply(400, 'Bad Request');
   }
-  if (path.endsWith('/')) path += 'index.html';
-  const file = resolve(dir, `.${path}`);
-  // Never serve anything outside the renderer folder (../ or encoded variants).
-  if (!file.startsWith(dir + sep)) return reply(404, 'Not Found');
+  const target = resolveRendererPath(dir, pathname);
+  if (!('file' in target)) return reply(target.status, target.message);
+  const file = target.file;
   let body: Buffer;
   try {
     body = await readFile(file);
@@ -150,11 +128,12 @@ async function serveStatic(dir: string, req: IncomingMessage, res: ServerRespons
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the workbench UI to a browser on this machine (127.0.0.1, per-start token)',
-  usage: 'sfc serve [--port N] [--host 127.0.0.1|localhost] [--model DIR]',
+  usage: 'sfc serve [--port N] [--host 127.0.0.1|localhost] [--model DIR] [--db FILE]',
   options: {
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     model: { type: 'string' },
+    db: { type: 'string' },
   },
   async run({ values }) {
     const port = Number(values.port);
@@ -163,7 +142,7 @@ export const serveCommand: Command = {
     if (host !== '127.0.0.1' && host !== 'localhost') {
       throw new UsageError(`--host: only 127.0.0.1 or localhost is allowed (got '${host}'); the engine is never exposed to the network — use an SSH tunnel to reach a remote machine`);
     }
-    const server = await startServer({ port, host, model: typeof values.model === 'string' ? values.model : null });
+    const server = await startServer({ port, host, model: typeof values.model === 'string' ? values.model : null, db: typeof values.db === 'string' ? values.db : undefined });
     // The URL alone on stdout (scripts and tests read it); the chatter goes to stderr.
     process.stderr.write('SFC Workbench is being served; open this URL (Ctrl+C to stop):\n');
     process.stdout.write(`${server.url}\n`);

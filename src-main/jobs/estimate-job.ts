@@ -1,0 +1,89 @@
+/**
+ * The estimate shown before a discovery starts: expected time and peak memory from the model
+ * and SAE shapes, the data's token count, the IG steps and this machine's measured MatMul rate
+ * (circuits/cost.ts), and a refusal when the run will not fit in memory. It loads the model
+ * (small, and needed by the run anyway) but never the SAE weights: their sizes come from the
+ * files. How the constants were measured: docs/store.md, "Estimates".
+ */
+import { freemem } from 'node:os';
+import { statSync } from 'node:fs';
+import { discoveryFlops } from '../circuits/cost';
+import { planSaeSet } from '../saes/load';
+import type { JobContext } from '../util/job-context';
+import type { WorkerParams } from '../api/contract';
+import { loadExamples } from './circuit-jobs';
+import { runtime } from './runtime';
+
+/**
+ * Calibrated on this VM (docs/store.md, "Estimates"): a whole discovery runs at about 1.5× its
+ * FLOP floor at Pythia scale, plus costs the floor does not see, which dominate on small models:
+ * per session call (IG steps per submodule per batch) and per token and submodule for edges.
+ * Both were measured at a MatMul rate of ~200 GFLOP/s and scale with the machine's speed.
+ */
+const FLOOR_MULTIPLE = 1.5;
+const CALIBRATION_GFLOPS = 200;
+const SECONDS_PER_CALL = 4.5e-4;
+const EDGE_SECONDS_PER_TOKEN_SUBMODULE = 1.5e-4;
+/** Reading SAE weights that are not loaded yet (bytes per second, warm page cache). */
+const LOAD_BYTES_PER_SECOND = 1.5e9;
+/** Working memory per token of a batch, per submodule: activations, IG steps, gradients. */
+const BYTES_PER_TOKEN_SUBMODULE = (d: number, steps: number): number => 4 * d * (steps + 6);
+
+export async function estimateJob(p: WorkerParams<'circuit.estimate'>, job: JobContext) {
+  const rt = runtime();
+  job.progress(null, 'reading the model');
+  const m = await rt.model(p.model);
+  const c = m.cfg;
+  const D = c.hiddenSize;
+  const subs = m.hookPoints;
+  let features: { submodule: string; f: number }[];
+  let saeBytes = 0;
+  const loaded = p.neurons || !p.saes ? null : rt.loadedSaes(p.saes, { submodules: subs, d: D });
+  if (p.neurons || !p.saes) features = subs.map((submodule) => ({ submodule, f: D }));
+  else if (loaded) {
+    const set = await loaded;
+    features = subs.map((submodule) => ({ submodule, f: set.get(submodule)!.f }));
+  } else {
+    // Unloaded: encoder + decoder dominate each file (2·D·F floats), so F ≈ bytes / (8·D).
+    const { paths } = planSaeSet(p.saes, { submodules: subs, d: D, layers: c.numLayers });
+    features = subs.map((submodule) => {
+      const bytes = statSync(paths.get(submodule)!).size;
+      saeBytes += bytes;
+      return { submodule, f: Math.max(1, Math.round(bytes / (8 * D))) };
+    });
+  }
+  job.checkCancelled();
+  job.progress(null, 'reading the data');
+  const { examples } = loadExamples({ model: m }, p.data, p.nopair, p.n, p.seed, p.exampleLength);
+  if (!examples.length) throw new Error(`${p.data}: no usable examples with these settings`);
+  const tokens = examples.reduce((s, e) => s + e.clean.length, 0);
+  const seqLen = Math.max(...examples.map((e) => e.clean.length));
+  job.progress(null, 'measuring this machine');
+  const gflops = await rt.matmulRate();
+  const steps = p.method === 'ig' ? p.steps : 1;
+  const flops = discoveryFlops({ hiddenSize: D, intermediateSize: c.intermediateSize, numLayers: c.numLayers, features }, tokens, seqLen, steps);
+  const batches = Math.ceil(examples.length / p.batchSize);
+  const slow = CALIBRATION_GFLOPS / gflops;
+  const calls = batches * subs.length * (steps + 3);
+  const edges = p.nodesOnly ? 0 : tokens * subs.length * EDGE_SECONDS_PER_TOKEN_SUBMODULE;
+  const seconds = (flops / (gflops * 1e9)) * FLOOR_MULTIPLE + (calls * SECONDS_PER_CALL + edges) * slow + saeBytes / LOAD_BYTES_PER_SECOND;
+
+  const rss = process.memoryUsage().rss;
+  const batchTokens = Math.min(examples.length, p.batchSize) * seqLen * 2; // clean and patch
+  const working = batchTokens * subs.length * BYTES_PER_TOKEN_SUBMODULE(D, steps) + batchTokens * Math.max(...features.map((f) => f.f)) * 4 * 2;
+  const peakBytes = rss + saeBytes + working;
+  // SFC_MEMORY_LIMIT (bytes) caps what a run may use, below what the machine has free.
+  const limit = Number(process.env.SFC_MEMORY_LIMIT);
+  const availableBytes = Math.min(rss + freemem(), Number.isFinite(limit) && limit > 0 ? limit : Infinity);
+  const fits = peakBytes <= 0.9 * availableBytes;
+  const gb = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  return {
+    seconds,
+    peakBytes,
+    availableBytes,
+    fits,
+    reason: fits ? null : `needs about ${gb(peakBytes)} at its peak but about ${gb(availableBytes)} is available: lower the batch size (${p.batchSize}) or close other programs${Number.isFinite(limit) && limit > 0 ? ' (SFC_MEMORY_LIMIT is set)' : ''}`,
+    gflops,
+    tokens,
+  };
+}
