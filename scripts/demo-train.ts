@@ -47,6 +47,8 @@ try {
   const old = tempPathFor(`${out}.old`);
   if (existsSync(out)) renameSync(out, old);
   renameSync(tmp, out);
+  // The SHIFT demo lives inside (resources/demo/shift) and has a build of its own (demo:train:shift): keep it.
+  if (existsSync(join(old, 'shift'))) renameSync(join(old, 'shift'), join(out, 'shift'));
   rmSync(old, { recursive: true, force: true });
   console.log(`${stamp()} wrote ${out}: ${report.files.length} files, ${(report.totalBytes / 1e6).toFixed(2)} MB, ${report.seconds.total.toFixed(0)} s`);
 } catch (e) {

@@ -30,3 +30,9 @@ export function demoData(name: string, split: 'train' | 'test'): string | null {
   const p = join(DEMO_DIR, 'data', `${name}_${split}.jsonl`);
   return existsSync(p) ? p : null;
 }
+
+/** The SHIFT demo (docs/shift.md): biographies, a small model and its SAEs, beside the agreement demo. */
+export const SHIFT_DEMO_DIR = join(DEMO_DIR, 'shift');
+export const SHIFT_DEMO_MODEL = join(SHIFT_DEMO_DIR, 'model');
+export const SHIFT_DEMO_SAES = join(SHIFT_DEMO_DIR, 'saes');
+export const SHIFT_DEMO_DATA = join(SHIFT_DEMO_DIR, 'data', 'bios.jsonl');

@@ -18,6 +18,10 @@
 import { z } from 'zod';
 import { AnnotationChange, AnnotationRecord, CircuitEdit, CircuitSummary, DatasetRecord, ModelRecord, ResultRecord, SaeSetRecord } from '../store/records';
 import type { AblateResult, DiscoverResult, EvaluateResult, GenerateResult } from '../jobs/circuit-jobs';
+import type { ProbeTrainResult, ShiftDiscoverResult, ShiftRunResult } from '../jobs/shift-jobs';
+import * as Shift from './shift-contract';
+import type { HubFetchResult } from '../jobs/hub-job';
+import { CacheClearRequest, CacheClearResponse, CacheListing, HubFetchParams, HubFetchRequest, HubFetchResponse, HubLinks, HubSetups, Inspection } from './hub-contract';
 
 // ---- shared shapes -------------------------------------------------------------------------
 
@@ -168,6 +172,8 @@ export const Estimate = z.object({
   /** The measured MatMul rate the estimate rests on. */
   gflops: z.number(),
   tokens: z.number().int(),
+  /** Where the peak comes from: still to load (model, dictionaries), the run, and what the worker holds. */
+  memory: z.object({ modelBytes: z.number(), saeBytes: z.number(), runBytes: z.number(), baseBytes: z.number() }).optional(),
 });
 
 /** A worker job: its parameter schema and (for typing only) its result. */
@@ -183,6 +189,13 @@ export const workerJobs = {
   'circuit.estimate': work<typeof DiscoverParams, z.output<typeof Estimate>>(DiscoverParams),
   'data.generate': work<typeof GenerateParams, GenerateResult>(GenerateParams),
   'feature.examples': work<typeof FeatureExamplesParams, z.output<typeof FeatureExamples>>(FeatureExamplesParams),
+  /** Downloads a known setup into the hub cache (hub/fetch.ts); the API registers the result. */
+  'hub.fetch': work<typeof HubFetchParams, HubFetchResult>(HubFetchParams),
+  // SHIFT (docs/shift.md): probes, the classifier's circuit, judging views, SHIFT runs.
+  'probe.train': work<typeof Shift.ProbeTrainParams, ProbeTrainResult>(Shift.ProbeTrainParams),
+  'shift.discover': work<typeof Shift.ShiftDiscoverParams, ShiftDiscoverResult>(Shift.ShiftDiscoverParams),
+  'shift.features': work<typeof Shift.ShiftFeaturesParams, { scanned: number; features: z.output<typeof Shift.FeatureView>[] }>(Shift.ShiftFeaturesParams),
+  'shift.run': work<typeof Shift.ShiftRunParams, ShiftRunResult>(Shift.ShiftRunParams),
   /** Test helper: sleeps in small steps, checking for cancellation. */
   'debug.sleep': work<typeof SleepParams, { slept: number }>(SleepParams),
 };
@@ -217,6 +230,8 @@ export const ImportResult = z.discriminatedUnion('kind', [
     imported: z.number().int(),
     unchanged: z.number().int(),
     skipped: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+    /** SHIFT judgements the file carried (docs/shift.md). */
+    judgements: z.number().int().optional(),
   }),
 ]);
 const NamedText = z.object({ fileName: z.string(), text: z.string() });
@@ -328,7 +343,7 @@ export const channels = {
   'circuit.edit': call(z.object({ id, edit: CircuitEdit, label: z.string().max(200).optional() }).strict(), CircuitSummary),
   'circuit.label': call(z.object({ id, label: z.string().max(200).nullable() }).strict(), done),
   'circuit.export': call(z.object({ id }).strict(), NamedText),
-  'circuit.compare': call(z.object({ a: id, b: id, threshold: z.number().min(0).default(0) }).strict(), Comparison),
+  'circuit.compare': call(z.object({ a: id, b: id, threshold: z.number().min(0).default(0), topEdges: z.number().int().min(0).max(10_000_000).default(20) }).strict(), Comparison),
   'circuit.results': call(z.object({ id }).strict(), z.object({ evaluations: z.array(Evaluation), experiments: z.array(Experiment) })),
 
   // Feature annotations (shared by every circuit on the same SAE set).
@@ -361,6 +376,29 @@ export const channels = {
     z.object({ modelId: id, structure: Structure, seed: z.number().int().default(12), name: z.string().min(1).max(200).optional() }).strict(),
     z.object({ train: DatasetRecord, test: DatasetRecord, droppedWords: z.array(z.string()) }),
   ),
+
+  // Real models: known setups, downloads into the Hugging Face cache, folders described from
+  // their headers, the cache, Neuronpedia links (docs/hub.md).
+  'hub.setups': call(empty, HubSetups),
+  'hub.fetch': job(HubFetchRequest, HubFetchResponse),
+  'hub.inspect': call(z.object({ path }).strict(), Inspection),
+  'hub.cache.list': call(empty, CacheListing),
+  'hub.cache.clear': call(CacheClearRequest, CacheClearResponse),
+  'hub.links': call(z.object({ saeSetId: id }).strict(), HubLinks),
+
+  // SHIFT (docs/shift.md): train a probe → discover its circuit → judge features → run SHIFT.
+  /** Registers the SHIFT demo (model, SAEs, biographies, its judgements) on first use; null when it is not built. */
+  'shift.demo': call(empty, Shift.ShiftDemoResponse),
+  'probe.train': job(Shift.ProbeTrainRequest, Shift.ProbeRecord),
+  'probe.list': call(z.object({ modelId: id.optional(), datasetId: id.optional() }).strict(), z.array(Shift.ProbeRecord)),
+  'shift.discover': job(Shift.ShiftDiscoverRequest, Shift.ShiftDiscoverResponse),
+  'shift.features': job(Shift.ShiftFeaturesRequest, Shift.ShiftFeaturesResponse),
+  /** Sets (decision keep | ablate) or clears (null) judgements; returns every judgement of the SAE set. */
+  'shift.judge': call(Shift.ShiftJudgeRequest, z.array(Shift.JudgementRecord)),
+  /** Judgements of an SAE set, or only of a circuit's features. */
+  'shift.judgements': call(z.object({ saeSetId: id.optional(), circuitId: id.optional() }).strict(), z.array(Shift.JudgementRecord)),
+  'shift.run': job(Shift.ShiftRunRequest, Shift.ShiftRunRecord),
+  'shift.runs': call(z.object({ probeId: id.optional() }).strict(), z.array(Shift.ShiftRunRecord)),
   /** Diagnostic job for tests of progress and Cancel; only hosts started for tests offer it. */
   'debug.sleep': job(SleepParams, z.object({ slept: z.number() })),
 } as const;
@@ -374,6 +412,8 @@ export const events = {
   'job.progress': z.object({ jobId: z.string(), fraction: z.number().nullable(), message: z.string() }),
   'job.done': z.object({ jobId: z.string(), result: z.unknown() }),
   'job.failed': z.object({ jobId: z.string(), error: ApiError }),
+  /** Desktop app only: a menu command for the focused window's editor (app/menu.ts). */
+  'app.command': z.object({ command: z.enum(['undo', 'redo', 'delete', 'fit']) }),
 } as const;
 
 // ---- derived types -------------------------------------------------------------------------

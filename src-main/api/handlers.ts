@@ -19,8 +19,9 @@ import { circuitFile, datasetFile } from '../store/inputs';
 import { identitySaeSet, registerModel, registerSaeSet } from '../store/register';
 import { saveDiscovery } from '../store/save';
 import { compareCircuits } from '../view/compare';
+import { hubHandlers } from './hub-handlers';
+import { shiftHandlers } from './shift-handlers';
 import { PAPER_THRESHOLDS } from '../circuits/evaluate';
-import { formatAnnotationJsonl } from '../data/annotations';
 import { splitLines } from '../data/agreement';
 import { parseClusterJson } from '../data/clusters';
 import {
@@ -124,6 +125,8 @@ export function createApi(host: ApiHost): Api {
   };
 
   const handlers: Handlers = {
+    ...hubHandlers(store, runner),
+    ...shiftHandlers(store, runner, host.cacheDir),
     async 'app.info'() {
       const extra = PLATFORM_PROVIDER[process.platform];
       return {
@@ -141,14 +144,7 @@ export function createApi(host: ApiHost): Api {
 
     // ---- library ----
     async 'library.list'({ search, tag }) {
-      const q = search?.toLowerCase();
-      const match = (x: { name: string; tags: string[] }): boolean => (!q || x.name.toLowerCase().includes(q) || x.tags.some((t) => t.toLowerCase().includes(q))) && (!tag || x.tags.includes(tag));
-      return {
-        models: store.library.models().filter(match),
-        saeSets: store.library.saeSets().filter(match),
-        datasets: store.library.datasets().filter(match),
-        circuits: store.circuits.list({ search, tag }),
-      };
+      return { ...store.library.find({ search, tag }), circuits: store.circuits.list({ search, tag }) };
     },
     async 'library.get'({ kind, id }) {
       switch (kind) {
@@ -198,10 +194,10 @@ export function createApi(host: ApiHost): Api {
     },
     async 'circuit.export'({ id }) {
       const s = store.circuits.summary(id);
-      return { fileName: `${s.name}${s.versionLabel ? ` ${s.versionLabel}` : ''} v${s.id}.json`.replace(/[\\/:*?"<>|]+/g, '_'), text: `${JSON.stringify(store.circuits.get(id), null, 1)}\n` };
+      return { fileName: safeFileName(`${s.name}${s.versionLabel ? ` ${s.versionLabel}` : ''} v${s.id}.json`), text: `${JSON.stringify(store.circuits.get(id), null, 1)}\n` };
     },
-    async 'circuit.compare'({ a, b, threshold }) {
-      return { a, b, ...compareCircuits(store.circuits.get(a), store.circuits.get(b), { threshold }) };
+    async 'circuit.compare'({ a, b, threshold, topEdges }) {
+      return { a, b, ...compareCircuits(store.circuits.get(a), store.circuits.get(b), { threshold, topEdges }) };
     },
     async 'circuit.results'({ id }) {
       store.circuits.summary(id);
@@ -228,8 +224,7 @@ export function createApi(host: ApiHost): Api {
     },
     async 'annotation.export'({ saeSetId }) {
       const set = store.library.saeSet(saeSetId);
-      const rows = store.annotations.all(set.sha256).map((a) => ({ submodule: a.submodule, feature: a.feature, annotation: a.text, notes: a.notes }));
-      return { fileName: `${set.name} annotations.jsonl`.replace(/[\\/:*?"<>|]+/g, '_'), text: formatAnnotationJsonl(rows) };
+      return { fileName: safeFileName(`${set.name} annotations.jsonl`), text: store.annotations.jsonl(set.sha256) };
     },
 
     // ---- jobs ----
@@ -261,6 +256,9 @@ export function createApi(host: ApiHost): Api {
     async 'circuit.evaluate'({ circuitId, datasetId, thresholds, ...settings }, ctx) {
       const s = store.circuits.summary(circuitId);
       const sources = sourcesOf(s.modelId, s.saeSetId, datasetId ?? s.datasetId, `circuit ${circuitId}`);
+      if (sources.nopair) {
+        throw new ApiFailure('invalid_input', `evaluation needs paired data (clean and patch prefixes): dataset ${datasetId ?? s.datasetId} has no pairs; pick a paired dataset`);
+      }
       const params = { ...settings, thresholds: thresholds ?? PAPER_THRESHOLDS, circuit: circuitFile(store, circuitId, host.cacheDir), model: sources.model, saes: sources.saes, data: sources.data };
       const result = await runner.run('circuit.evaluate', params, jobOpts(ctx));
       return store.action(() =>
@@ -371,9 +369,12 @@ export function createApi(host: ApiHost): Api {
   };
 }
 
+/** A name for a downloaded file: no characters that file systems refuse. */
+const safeFileName = (name: string): string => name.replace(/[\\/:*?"<>|]+/g, '_');
+
 /** The first records of a stored dataset, as written in its file. */
-function datasetPreview(content: string, format: 'jsonl' | 'cluster-json', count: number): Record<string, unknown>[] {
-  if (format === 'jsonl') return splitLines(content).filter((l) => l.trim() !== '').slice(0, count).map((l) => JSON.parse(l) as Record<string, unknown>);
+function datasetPreview(content: string, format: 'jsonl' | 'cluster-json' | 'bios-jsonl', count: number): Record<string, unknown>[] {
+  if (format === 'jsonl' || format === 'bios-jsonl') return splitLines(content).filter((l) => l.trim() !== '').slice(0, count).map((l) => JSON.parse(l) as Record<string, unknown>);
   return parseClusterJson(content, 'dataset').slice(0, count).map((r) => ({ key: r.key, context: r.prefix, answer: r.answer }));
 }
 

@@ -12,7 +12,14 @@ import type { Duplex } from 'node:stream';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Api } from './handlers';
+import { MAX_IMPORT_BYTES } from '../store/import';
 import { WsRequest, type WsMessage } from './contract';
+
+/**
+ * The largest message a client may send: a request carrying an imported file's text (the
+ * store's cap, MAX_IMPORT_BYTES) with room for its JSON escaping. Everything else is small.
+ */
+export const MAX_MESSAGE_BYTES = 2 * MAX_IMPORT_BYTES + (1 << 20);
 
 export interface WsApiOptions {
   token: string;
@@ -57,7 +64,7 @@ function checkUpgrade(req: IncomingMessage, path: string, token: string): [numbe
 
 export function attachWebSocketApi(server: Server, api: Api, opts: WsApiOptions): { close(): void } {
   const path = opts.path ?? '/ws';
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 1 << 20 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? MAX_MESSAGE_BYTES });
 
   server.on('upgrade', (req, socket, head) => {
     const refused = checkUpgrade(req, path, opts.token);

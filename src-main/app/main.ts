@@ -6,7 +6,7 @@
  *
  * Model: `--model=DIR` on the command line, else SFC_MODEL, else the embedded demo model.
  */
-import { app, BrowserWindow, protocol, session } from 'electron';
+import { app, BrowserWindow, protocol, session, shell } from 'electron';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiHost, type ApiHostProcess } from '../api/host';
@@ -14,6 +14,7 @@ import { APP_DIR_NAME } from '../store/database';
 import { DEMO_MODEL } from '../defaults';
 import { APP_VERSION } from '../version';
 import { registerIpc } from './ipc';
+import { installMenu } from './menu';
 import { APP_INDEX_URL, APP_SCHEME, handleAppRequest, isTrustedRendererUrl } from './app-protocol';
 
 const here = dirname(fileURLToPath(import.meta.url)); // out/main
@@ -66,7 +67,11 @@ function createWindow(): BrowserWindow {
 
 // Lock down every web contents: no new windows, no navigation away, no webviews.
 app.on('web-contents-created', (_e, wc) => {
-  wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+  wc.setWindowOpenHandler(({ url }) => {
+    // Feature pages on Neuronpedia open in the user's browser; nothing opens inside the app.
+    if (url.startsWith('https://www.neuronpedia.org/')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
   wc.on('will-navigate', (e, url) => {
     if (!isTrustedUrl(url)) e.preventDefault();
   });
@@ -89,6 +94,7 @@ app
     });
     const api = hosted.api;
     registerIpc(api, isTrustedUrl);
+    installMenu();
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -14,7 +14,10 @@ import { PyRandom } from '../data/py-random';
 import type { Sae } from '../saes/types';
 import type { PreparedExample } from './discover';
 import { type SparseRows, emptyRows, sparsify } from './sparse';
-import { type CircuitContext, type MetricInputs, decompose, observe, saeOf } from './state';
+import { type CircuitContext, type MetricInputs, observe, saeOf } from './state';
+import { type AblatedRunsOptions, type AblationRun, ablatedRuns } from './ablated-runs';
+
+export type { AblationRun };
 
 export type AblationKind = 'mean' | 'zero' | 'resample';
 
@@ -123,49 +126,19 @@ export function clampValues(sae: Sae, value: number): AblationValues {
 }
 
 /**
- * One submodule's replaced activation [B·S·D]: decode(f') + ε', where f' and ε' take the clean
- * values of kept nodes and the ablation values elsewhere.
+ * h_L of the clean batch with every submodule in `values` ablated outside its mask, at every
+ * position (circuits/ablated-runs.ts computes it). `lastOnly`: only the last position of the
+ * result will be read (metric, next-token probabilities), which saves most of the last layer.
  */
-async function ablateAt(ctx: CircuitContext, name: string, x: Float32Array, B: number, S: number, v: AblationValues, mask: SubmoduleMask | undefined, opts: AblationOptions): Promise<Float32Array> {
-  const sae = saeOf(ctx, name);
-  const { f: F, d: D } = sae;
-  if (v.positions !== null && v.positions !== S) throw new Error(`${name}: the ablation values have ${v.positions} positions but the inputs have ${S}`);
-  if (v.examples !== null && v.examples !== B) throw new Error(`${name}: the ablation values come from ${v.examples} examples but the inputs have ${B}`);
-  const keep = mask?.keep ?? [new Uint8Array(F + 1)];
-  if (keep.length !== 1 && keep.length !== S) throw new Error(`${name}: the mask has ${keep.length} positions but the inputs have ${S}`);
-  const rows = B * S;
-  const st = await decompose(ctx, name, x, rows);
-  const ptr = new Int32Array(rows + 1);
-  const idx: number[] = [];
-  const val: number[] = [];
-  const errKept = new Uint8Array(rows);
-  for (let n = 0; n < rows; n++) {
-    const k = keep[keep.length === 1 ? 0 : n % S];
-    const kept = (i: number): boolean => (k[i] === 1) !== opts.complement;
-    const r = v.rowOf(n);
-    for (let q = st.f.ptr[n]; q < st.f.ptr[n + 1]; q++) if (kept(st.f.idx[q])) idx.push(st.f.idx[q]), val.push(st.f.val[q]);
-    for (let q = v.f.ptr[r]; q < v.f.ptr[r + 1]; q++) if (!kept(v.f.idx[q])) idx.push(v.f.idx[q]), val.push(v.f.val[q]);
-    ptr[n + 1] = idx.length;
-    errKept[n] = Number(opts.forceErrors ? opts.forceErrors === 'kept' : kept(F));
-  }
-  const out = ctx.ops.decode(sae, { rows, ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) });
-  for (let n = 0; n < rows; n++) {
-    const e = errKept[n] ? st.err : v.err;
-    const o = errKept[n] ? n * D : v.rowOf(n) * D;
-    for (let d = 0; d < D; d++) out[n * D + d] += e[o + d];
-  }
-  return out;
-}
-
-/** h_L of the clean batch with every submodule in `values` ablated outside its mask. */
-export async function ablatedForward(ctx: CircuitContext, clean: Batch, values: Map<string, AblationValues>, masks: CircuitMask, opts: AblationOptions): Promise<F32> {
-  const [B, S] = clean.tokens.shape;
-  const { h } = await ctx.model.forward(clean, async (name, x) => {
-    const v = values.get(name);
-    if (!v) return undefined;
-    return new Tensor(await ablateAt(ctx, name, x.data, B, S, v, masks.get(name), opts), x.shape) as F32;
-  });
-  return h;
+export async function ablatedForward(
+  ctx: CircuitContext,
+  clean: Batch,
+  values: Map<string, AblationValues>,
+  masks: CircuitMask,
+  opts: AblationOptions,
+  run: Partial<AblatedRunsOptions> = {},
+): Promise<F32> {
+  return (await ablatedRuns(ctx, clean, values, [{ masks, opts }], { ...run, lastOnly: run.lastOnly ?? false }))[0];
 }
 
 /** Metric per example after ablating everything outside the masks at the given submodules. */
@@ -177,6 +150,24 @@ export async function runWithAblations(
   masks: CircuitMask,
   opts: AblationOptions,
 ): Promise<Float32Array> {
-  const h = await ablatedForward(ctx, clean, values, masks, opts);
-  return (await ctx.model.metric(clean, h, metric.ids, metric.coef)).data;
+  return (await metricsWithAblations(ctx, clean, metric, values, [{ masks, opts }]))[0];
+}
+
+/**
+ * The metric per example of several ablated runs of one clean batch, computed together:
+ * runs share their common work (circuits/ablated-runs.ts), and runs that end in the same state
+ * share one metric evaluation.
+ */
+export async function metricsWithAblations(
+  ctx: CircuitContext,
+  clean: Batch,
+  metric: MetricInputs,
+  values: Map<string, AblationValues>,
+  runs: AblationRun[],
+  opts: Omit<AblatedRunsOptions, 'lastOnly'> = {},
+): Promise<Float32Array[]> {
+  const hs = await ablatedRuns(ctx, clean, values, runs, { ...opts, lastOnly: true });
+  const byState = new Map<F32, Float32Array>();
+  for (const h of hs) if (!byState.has(h)) byState.set(h, (await ctx.model.metric(clean, h, metric.ids, metric.coef)).data);
+  return hs.map((h) => byState.get(h)!);
 }

@@ -46,6 +46,22 @@ export const CircuitParametersSchema = z.object({
   seed: z.number().int(),
   nopair: z.boolean(),
   neurons: z.boolean(),
+  /**
+   * Absent: the next-token metric. A classifier circuit (SHIFT, docs/shift.md) names its probe
+   * layer and the labels in its metric; its nodes are the features with effect > nodeThreshold
+   * (signed).
+   */
+  metric: z
+    .object({
+      kind: z.literal('probe'),
+      layer: count(0),
+      trainSet: z.enum(['ambiguous', 'balanced']),
+      label: z.enum(['profession', 'gender']),
+      selection: z.literal('signed'),
+      /** The store's probe, when the circuit was discovered from the store. */
+      probeId: count(1).optional(),
+    })
+    .optional(),
 });
 
 export const FileHashSchema = z.object({

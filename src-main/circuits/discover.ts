@@ -9,7 +9,8 @@ import type { JobContext } from '../util/job-context';
 import { type Profiler, timed } from '../engine/profile';
 import { type Aggregation, type EdgeSums, attributeEdges, yEdges } from './edges';
 import { type NodeEffect, type NodeMethod, attributeNodes } from './nodes';
-import { type CircuitContext, type MetricInputs, saeOf } from './state';
+import { type CircuitContext, type MetricInputs, type RunState, saeOf } from './state';
+import type { Batch } from '../models/neox-model';
 
 /** One example, tokenized: prefixes and answer ids. patch is null for no-pair data. */
 export interface PreparedExample {
@@ -17,7 +18,12 @@ export interface PreparedExample {
   patch: number[] | null;
   cleanAnswer: number;
   patchAnswer: number | null;
+  /** Class label (0 or 1) of a classification example, read by probeMetric. */
+  label?: number;
 }
+
+/** How a batch of examples becomes the metric's inputs: discoveryMetric (default) or probeMetric. */
+export type DiscoveryMetric = (examples: PreparedExample[]) => MetricInputs;
 
 export interface DiscoverOptions {
   method: NodeMethod;
@@ -26,9 +32,25 @@ export interface DiscoverOptions {
   nodeThreshold: number;
   batchSize: number;
   nodesOnly: boolean;
+  /** Default discoveryMetric; probeMetric with a probe view of the model (NeoxModel.withProbe). */
+  metric?: DiscoveryMetric;
   profiler?: Profiler;
-  /** Filled in: downstream nodes selected for edges (summed over batches). */
-  stats?: { selected: number };
+  /** Filled in: downstream nodes selected for edges (summed over batches), and each batch's seconds. */
+  stats?: { selected: number; batchSeconds?: number[] };
+  /**
+   * Called with each batch's clean and patch states (activations, features, errors) before its
+   * edges, so callers can take statistics from passes discovery runs anyway (SAE quality).
+   */
+  onBatch?: (batch: ObservedBatch) => void;
+}
+
+export interface ObservedBatch {
+  /** Index of the batch's first example. */
+  first: number;
+  clean: Batch;
+  patch: Batch | null;
+  cleanRun: RunState;
+  patchRun: RunState | null;
 }
 
 export interface NodeTotals {
@@ -63,6 +85,21 @@ export function discoveryMetric(examples: PreparedExample[]): MetricInputs {
   return { ids: new Tensor(ids, [B, J]), coef: new Tensor(coef, [B, J]) };
 }
 
+/**
+ * The SHIFT metric (docs/shift.md): the probe's logit for label 0 and its negation for label 1,
+ * i.e. pressure towards the wrong class. It needs a probe view of the model, whose metric head
+ * multiplies the probe logit by coef and reads no answer ids.
+ */
+export function probeMetric(examples: PreparedExample[]): MetricInputs {
+  const B = examples.length;
+  const coef = new Float32Array(B);
+  examples.forEach((e, b) => {
+    if (e.label !== 0 && e.label !== 1) throw new Error(`the probe metric needs a label 0 or 1 on every example; example ${b + 1} has ${String(e.label)}`);
+    coef[b] = e.label === 0 ? 1 : -1;
+  });
+  return { ids: new Tensor(new Int32Array(B), [B, 1]), coef: new Tensor(coef, [B, 1]) };
+}
+
 export async function discover(
   ctx: CircuitContext,
   examples: PreparedExample[],
@@ -85,6 +122,7 @@ export async function discover(
   let total = 0;
   const nBatches = Math.ceil(examples.length / opts.batchSize);
   for (let bi = 0; bi < nBatches; bi++) {
+    const batchStart = performance.now();
     const part = examples.slice(bi * opts.batchSize, (bi + 1) * opts.batchSize);
     const sub: JobContext | undefined = job && {
       checkCancelled: () => job.checkCancelled(),
@@ -96,8 +134,9 @@ export async function discover(
       throw new Error(`batch ${bi + 1}: clean and patch prefixes have different token lengths`);
     }
     const S = clean.tokens.shape[1];
-    const metric = discoveryMetric(part);
+    const metric = (opts.metric ?? discoveryMetric)(part);
     const nodes = await attributeNodes(ctx, clean, patch, metric, { method: opts.method, steps: opts.steps, job: sub && phase(sub, 0, opts.nodesOnly ? 1 : 0.5), profiler: opts.profiler });
+    opts.onBatch?.({ first: bi * opts.batchSize, clean, patch, cleanRun: nodes.clean, patchRun: nodes.patch });
     releaseFreeMemory(); // the IG buffers onnxruntime freed: give them back before the edges
     for (const run of [nodes.clean, nodes.patch]) {
       const b = run ? firstNonFinite(run.metric) : -1;
@@ -118,6 +157,7 @@ export async function discover(
       yEdges(ctx, nodes, last, S, opts.aggregation, edges.get(key)!);
     }
     releaseFreeMemory();
+    opts.stats?.batchSeconds?.push((performance.now() - batchStart) / 1000);
   }
   const totals = { effects, edges, totalEffect: paired ? total : null, examples: examples.length, positions };
   assertFiniteTotals(totals);

@@ -8,7 +8,7 @@ import type { JobContext } from '../util/job-context';
 import type { Batch } from '../models/neox-model';
 import type { CircuitFile, CircuitNode } from './circuit-file';
 import type { PreparedExample } from './discover';
-import { type AblationKind, type CircuitMask, type ForcedErrors, type SubmoduleMask, ablationValues, answerMetric, runWithAblations } from './ablation';
+import { type AblationKind, type AblationRun, type CircuitMask, type ForcedErrors, type SubmoduleMask, ablationValues, answerMetric, metricsWithAblations } from './ablation';
 import type { CircuitContext, MetricInputs } from './state';
 import { kindOf, layerOf } from './walk';
 
@@ -126,7 +126,8 @@ const mean = (a: Float32Array): number => a.reduce((s, v) => s + v, 0) / a.lengt
 
 /**
  * Faithfulness and completeness for each threshold; `maskAt(τ)` gives the circuit at τ. One
- * set of ablation values serves every run, so the rows differ only in their masks.
+ * set of ablation values and one clean pass serve every run, and all 2·thresholds + 1 ablated
+ * runs go through circuits/ablated-runs.ts together, sharing their common work.
  */
 export async function faithfulnessSweep(
   ctx: CircuitContext,
@@ -139,22 +140,25 @@ export async function faithfulnessSweep(
   opts: SweepOptions,
   job?: JobContext,
 ): Promise<Faithfulness> {
+  job?.progress(0, 'ablation values');
   const values = await ablationValues(ctx, patch, submodules, opts.ablation, opts.seed);
-  const { h } = await ctx.model.forward(clean);
+  const { acts, h } = await ctx.model.forward(clean);
   const mFull = mean((await ctx.model.metric(clean, h, metric.ids, metric.coef)).data);
-  const run = async (mask: CircuitMask, complement: boolean): Promise<number> =>
-    mean(await runWithAblations(ctx, clean, metric, values, mask, { complement, forceErrors: opts.forceErrors }));
-  const mEmpty = await run(new Map(), false);
-  const denom = mFull - mEmpty;
-  const rows: SweepRow[] = [];
-  for (const [i, t] of thresholds.entries()) {
+  const circuits = thresholds.map((t) => {
     job?.checkCancelled();
-    job?.progress(i / thresholds.length, `threshold ${t}`);
-    const { mask, nodes, features, errors } = maskAt(t);
-    const mC = await run(mask, false);
-    const mComplement = await run(mask, true);
-    rows.push({ threshold: t, nodes, features, errors, faithfulness: (mC - mEmpty) / denom, completeness: (mComplement - mEmpty) / denom, mC, mComplement });
-  }
+    return maskAt(t);
+  });
+  const forceErrors = opts.forceErrors;
+  const runs: AblationRun[] = [{ masks: new Map(), opts: { complement: false, forceErrors } }];
+  for (const c of circuits) runs.push({ masks: c.mask, opts: { complement: false, forceErrors } }, { masks: c.mask, opts: { complement: true, forceErrors } });
+  const m = (await metricsWithAblations(ctx, clean, metric, values, runs, { cleanActs: acts, job })).map(mean);
+  const mEmpty = m[0];
+  const denom = mFull - mEmpty;
+  const rows: SweepRow[] = circuits.map(({ nodes, features, errors }, i) => {
+    const mC = m[1 + 2 * i];
+    const mComplement = m[2 + 2 * i];
+    return { threshold: thresholds[i], nodes, features, errors, faithfulness: (mC - mEmpty) / denom, completeness: (mComplement - mEmpty) / denom, mC, mComplement };
+  });
   job?.progress(1, 'sweep done');
   return { submodules, mFull, mEmpty, rows };
 }

@@ -130,7 +130,7 @@ export async function ablateNodes(ctx: CircuitContext, examples: PreparedExample
   const patch = paired ? ctx.model.batchFromIds(examples.map((e) => e.patch!)) : clean;
   const metric = answerMetric(examples);
   job?.progress(0, 'clean run');
-  const { h: h0 } = await ctx.model.forward(clean);
+  const { acts, h: h0 } = await ctx.model.forward(clean);
   const before = (await ctx.model.metric(clean, h0, metric.ids, metric.coef)).data;
   const probs0 = await lastProbs(ctx, clean, h0);
   job?.checkCancelled();
@@ -142,7 +142,8 @@ export async function ablateNodes(ctx: CircuitContext, examples: PreparedExample
   } else values = await ablationValues(ctx, patch, subs, spec.mode, spec.seed ?? 0);
   job?.progress(0.5, 'ablated run');
   // Complement: the listed nodes are replaced, everything else is kept.
-  const h1 = await ablatedForward(ctx, clean, values, mask, { complement: true, forceErrors: null });
+  // Only the last position is read (metric, next-token probabilities); the clean prefix is shared.
+  const h1 = await ablatedForward(ctx, clean, values, mask, { complement: true, forceErrors: null }, { lastOnly: true, cleanActs: acts });
   const after = (await ctx.model.metric(clean, h1, metric.ids, metric.coef)).data;
   const probs1 = await lastProbs(ctx, clean, h1);
   job?.progress(1, 'done');

@@ -25,12 +25,24 @@ export class SaeOps {
   async encode(sae: Sae, x: Float32Array, rows: number): Promise<SparseRows> {
     if (x.length !== rows * sae.d) throw new Error(`encode: ${x.length} values for ${rows}×${sae.d}`);
     if (sae.kind === 'identity') return sparsify(x, rows, sae.d);
+    // Rows that are bit for bit equal encode to equal features: encode each once. Templated
+    // data repeats contexts ("The" at position 0 of every agreement prefix, the same subject at
+    // 1, ...), a third of the rows of the benchmark's ablated passes.
+    const unique = uniqueRows(x, rows, sae.d);
+    if (unique) {
+      const f = await this.encodeRows(sae, unique.x, unique.rows);
+      return expandRows(f, unique.of);
+    }
+    return this.encodeRows(sae, x, rows);
+  }
+
+  private async encodeRows(sae: Sae, x: Float32Array, rows: number): Promise<SparseRows> {
     const chunk = Math.max(1, Math.floor(MAX_FLAT / sae.f)); // int32 flat positions
     if (rows > chunk) {
       const parts: SparseRows[] = [];
       for (let r = 0; r < rows; r += chunk) {
         const n = Math.min(chunk, rows - r);
-        parts.push(await this.encode(sae, x.subarray(r * sae.d, (r + n) * sae.d), n));
+        parts.push(await this.encodeRows(sae, x.subarray(r * sae.d, (r + n) * sae.d), n));
       }
       return concatRows(parts);
     }
@@ -65,6 +77,51 @@ export class SaeOps {
     return fromFlat(out.at.data as unknown as Int32Array, out.val.data as Float32Array, rows, sae.f);
   }
 
+  /**
+   * f_i(x) for a few features only: out [rows, K] = act(enc_sub · (x − b_dec) + b_enc_sub) for
+   * the K features of `features`, in one Gemm over their gathered encoder rows (not for
+   * identity SAEs). The same numbers as `encode` up to float32 rounding at K/F of its cost: the
+   * ablated passes need a few hundred features where most of a circuit is kept
+   * (circuits/ablated-runs.ts).
+   */
+  async encodeSubset(sae: Sae, x: Float32Array, rows: number, features: Int32Array): Promise<Float32Array> {
+    if (sae.kind === 'identity') throw new Error('encodeSubset: identity SAEs have no encoder');
+    const D = sae.d;
+    const K = features.length;
+    const enc = new Float32Array(K * D);
+    const bEnc = new Float32Array(K);
+    const thr = sae.threshold ? new Float32Array(K) : null;
+    for (let k = 0; k < K; k++) {
+      const i = features[k];
+      enc.set(sae.enc.subarray(i * D, (i + 1) * D), k * D);
+      bEnc[k] = sae.bEnc[i];
+      if (thr) thr[k] = sae.threshold![i];
+    }
+    countFlops(2 * rows * D * K);
+    const key = `sae-encode-subset:${sae.kind}:${sae.applyBDecToInput}:${D}`;
+    const s = await this.sessions.get(key, () => {
+      const g = new Graph();
+      const xs = g.input('x', 'float32', ['N', D]);
+      const w = g.input('enc', 'float32', ['K', D]);
+      const b = g.input('b_enc', 'float32', ['K']);
+      const bDec = g.input('b_dec', 'float32', [D]);
+      const pre = (sae.applyBDecToInput ? xs.sub(bDec) : xs).linearT(w, b);
+      let f: Sym;
+      if (sae.kind === 'jumprelu') f = pre.mul(pre.sub(g.input('threshold', 'float32', ['K'])).step()).relu();
+      else f = pre.relu();
+      g.output('f', f);
+      return g;
+    });
+    const feeds: Record<string, Tensor> = {
+      x: new Tensor(x.subarray(0, rows * D), [rows, D]),
+      enc: new Tensor(enc, [K, D]),
+      b_enc: new Tensor(bEnc, [K]),
+      b_dec: new Tensor(sae.bDec, [D]),
+    };
+    if (thr) feeds.threshold = new Tensor(thr, [K]);
+    return (await s.run(feeds)).f.data;
+  }
+
   /** x̂ = Σ f_i dec[i] + b_dec, [rows, D]. */
   decode(sae: Sae, f: SparseRows): Float32Array {
     const out = new Float32Array(f.rows * sae.d);
@@ -83,6 +140,59 @@ export class SaeOps {
     projectInto(sae, g, pattern, gOffset, out);
     return out;
   }
+}
+
+/**
+ * The distinct rows of x [rows, D] (bitwise: -0 ≠ 0, and a NaN row equals only an identical
+ * NaN row) and, for each row, the index of its distinct row; null when every row is distinct.
+ */
+export function uniqueRows(x: Float32Array, rows: number, D: number): { x: Float32Array; rows: number; of: Int32Array } | null {
+  const bits = new Int32Array(x.buffer, x.byteOffset, rows * D);
+  const of = new Int32Array(rows);
+  const firstOf = new Map<number, number[]>(); // hash → rows (distinct ones) with that hash
+  const keep: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let h = 0x811c9dc5;
+    for (let d = r * D, e = d + D; d < e; d++) h = Math.imul(h ^ bits[d], 0x01000193);
+    const same = firstOf.get(h);
+    let found = -1;
+    if (same) {
+      for (const u of same) {
+        let eq = true;
+        for (let d = 0; d < D && eq; d++) eq = bits[u * D + d] === bits[r * D + d];
+        if (eq) {
+          found = of[u];
+          break;
+        }
+      }
+    }
+    if (found >= 0) of[r] = found;
+    else {
+      of[r] = keep.length;
+      keep.push(r);
+      if (same) same.push(r);
+      else firstOf.set(h, [r]);
+    }
+  }
+  if (keep.length === rows) return null;
+  const ux = new Float32Array(keep.length * D);
+  keep.forEach((r, i) => ux.set(x.subarray(r * D, (r + 1) * D), i * D));
+  return { x: ux, rows: keep.length, of };
+}
+
+/** Rows of `f` repeated as `of` says: out row r = f row of[r]. */
+function expandRows(f: SparseRows, of: Int32Array): SparseRows {
+  const ptr = new Int32Array(of.length + 1);
+  for (let r = 0; r < of.length; r++) ptr[r + 1] = ptr[r] + f.ptr[of[r] + 1] - f.ptr[of[r]];
+  const idx = new Int32Array(ptr[of.length]);
+  const val = new Float32Array(ptr[of.length]);
+  for (let r = 0; r < of.length; r++) {
+    const a = f.ptr[of[r]];
+    const b = f.ptr[of[r] + 1];
+    idx.set(f.idx.subarray(a, b), ptr[r]);
+    val.set(f.val.subarray(a, b), ptr[r]);
+  }
+  return { rows: of.length, ptr, idx, val };
 }
 
 /** out[k] = g[gOffset + row(k)·D …] · v_{idx[k]} over the pattern: native where built. */

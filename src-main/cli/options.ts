@@ -3,6 +3,9 @@ import { existsSync } from 'node:fs';
 import { UsageError } from './command';
 import { DEMO_MODEL, DEMO_SAES, demoData } from '../defaults';
 import { checkWritable } from '../util/atomic-write';
+import { cachedSetupFolders } from '../hub/fetch';
+import { SETUPS } from '../hub/registry';
+import { hubSettings } from '../hub/settings';
 
 export function num(values: Record<string, unknown>, key: string, opts: { int?: boolean; min?: number } = {}): number {
   const raw = values[key];
@@ -19,9 +22,25 @@ export function oneOf<T extends string>(values: Record<string, unknown>, key: st
   return v as T;
 }
 
-/** --model, defaulting to the embedded demo model. */
+/**
+ * A known setup's name (`pythia-70m-deduped`, `pythia-70m-deduped:saelens`) given where a folder
+ * is expected: its folders in the Hugging Face cache after `sfc fetch` (hub/fetch.ts). Null when
+ * the value is not a setup name.
+ */
+function setupFolder(value: string, which: 'modelDir' | 'saesDir', option: string): string | null {
+  const [id, source] = value.split(':');
+  if (existsSync(value) || !Object.hasOwn(SETUPS, id!)) return null;
+  try {
+    return cachedSetupFolders(hubSettings(), id!, source)[which];
+  } catch (e) {
+    throw new UsageError(`--${option} ${value}: ${(e as Error).message}`);
+  }
+}
+
+/** --model, defaulting to the embedded demo model; a setup name means its cached folder. */
 export function modelPath(values: Record<string, unknown>): string {
-  const m = (values.model as string | undefined) ?? DEMO_MODEL;
+  const given = values.model as string | undefined;
+  const m = (given && setupFolder(given, 'modelDir', 'model')) ?? given ?? DEMO_MODEL;
   if (!existsSync(m)) {
     throw new UsageError(values.model ? `--model ${m}: no such folder` : `no --model given and the embedded demo model is missing (${m}); run \`npm run demo:train\``);
   }
@@ -29,7 +48,8 @@ export function modelPath(values: Record<string, unknown>): string {
 }
 
 export function saesPath(values: Record<string, unknown>, useDefault: boolean): string | null {
-  const s = values.saes as string | undefined;
+  const given = values.saes as string | undefined;
+  const s = (given && setupFolder(given, 'saesDir', 'saes')) ?? given;
   if (s) {
     if (!existsSync(s)) throw new UsageError(`--saes ${s}: no such folder`);
     return s;

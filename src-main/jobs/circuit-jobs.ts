@@ -18,12 +18,16 @@ import { loadClusterFile } from '../data/clusters';
 import { formatReport, type LoadReport } from '../data/common';
 import { type Structure, generateAgreement, writeJsonl } from '../data/generator';
 import { identitySaeSet } from '../saes/identity';
+import { canMapFiles } from '../engine/native-kernels';
+import type { SessionCache } from '../engine/session';
+import type { NeoxModel } from '../models/neox-model';
 import { contentHash } from '../util/hash';
 import { checkWritable } from '../util/atomic-write';
-import { type SaeQualityRow, measureSaeQuality } from '../circuits/sae-quality';
+import { type SaeQualityRow, SaeQualityCollector } from '../circuits/sae-quality';
 import { APP_VERSION } from '../version';
 import type { JobContext } from '../util/job-context';
 import { runtime } from './runtime';
+import { checkMemory } from './memory';
 
 export interface DiscoverParams {
   model: string;
@@ -53,6 +57,8 @@ export interface DiscoverResult {
   dataReport: LoadReport;
   notes: string[];
   seconds: number;
+  /** Where the time went: loading (model, SAEs, data) and each batch (the first compiles the graphs). */
+  timings: { loadSeconds: number; batchSeconds: number[] };
 }
 
 interface Loaded {
@@ -60,8 +66,15 @@ interface Loaded {
   notes: string[];
 }
 
-export async function loadContext(model: string, saes: string | null, neurons: boolean, job: JobContext): Promise<Loaded> {
+/**
+ * Model, SAEs and the circuit context for a job. `prepare` runs while the SAE files load on
+ * worker threads (where weights cannot be mapped: Electron, SFC_MAP=0), when this thread would
+ * otherwise wait; mapped loading runs on this thread, and then there is nothing to overlap.
+ */
+export async function loadContext(model: string, saes: string | null, neurons: boolean, job: JobContext, prepare?: (m: NeoxModel) => Promise<void>): Promise<Loaded> {
   const rt = runtime();
+  // Before anything big is read: say what it takes, and refuse what will not fit (jobs/memory.ts).
+  job.progress(null, `memory: ${checkMemory({ model, saes, neurons }).summary}`);
   job.progress(null, `loading model ${model}`);
   const m = await rt.model(model);
   const submodules = m.hookPoints;
@@ -70,13 +83,19 @@ export async function loadContext(model: string, saes: string | null, neurons: b
   if (neurons) set = identitySaeSet(submodules, m.cfg.hiddenSize);
   else {
     if (!saes) throw new Error('an SAE folder is required (or use neurons)');
-    set = await rt.saes(saes, {
+    const overlap = prepare && !canMapFiles() && !rt.loadedSaes(saes, { submodules, d: m.cfg.hiddenSize });
+    const loading = rt.saes(saes, {
       submodules,
       d: m.cfg.hiddenSize,
       layers: m.cfg.numLayers,
       onNote: (msg) => notes.push(msg),
       onProgress: (k, total, sub) => job.progress(k / total, `loading SAEs: ${sub}`),
     });
+    if (overlap) {
+      loading.catch(() => {}); // its error is thrown below; not an unhandled rejection meanwhile
+      await prepare(m).catch(() => {}); // only saves time; discovery compiles whatever is missing
+    }
+    set = await loading;
   }
   return { ctx: { model: m, saes: set, ops: new SaeOps(rt.sessions), submodules }, notes };
 }
@@ -101,30 +120,44 @@ export function loadExamples(ctx: Pick<CircuitContext, 'model'>, data: string, n
 }
 
 /**
- * Prefixes to measure SAE quality on: clean and patch prefixes of the first examples until about
- * `tokens` tokens. Variance explained over a handful of tokens is noisy (a 2-token prefix set has
+ * Examples to measure SAE quality on: their clean and patch prefixes, the first examples until
+ * about `tokens` tokens. Variance explained over a handful of tokens is noisy (a 2-token prefix set has
  * one fixed first token), so enough tokens matter more than which.
  */
-function qualitySequences(examples: PreparedExample[], tokens: number): number[][] {
-  const out: number[][] = [];
+function qualityExamples(examples: PreparedExample[], tokens: number): Set<number> {
+  const out = new Set<number>();
   let count = 0;
-  for (const e of examples) {
+  for (const [i, e] of examples.entries()) {
     if (count >= tokens) break;
-    for (const ids of e.patch ? [e.clean, e.patch] : [e.clean]) {
-      out.push(ids);
-      count += ids.length;
-    }
+    out.add(i);
+    count += e.clean.length + (e.patch?.length ?? 0);
   }
   return out;
 }
 
+/**
+ * Compiles the model graphs a discovery with these settings uses (segments, IG tails, VJPs),
+ * by running it on a two-token example with identity dictionaries; the SAE encoder graphs
+ * need the SAEs and come later.
+ */
+async function prepareDiscovery(m: NeoxModel, sessions: SessionCache, p: DiscoverParams): Promise<void> {
+  const ctx: CircuitContext = { model: m, saes: identitySaeSet(m.hookPoints, m.cfg.hiddenSize), ops: new SaeOps(sessions), submodules: m.hookPoints };
+  const V = Math.min(m.cfg.vocabSize, 4);
+  const ex: PreparedExample = { clean: [0, 1 % V], patch: p.nopair ? null : [0, 2 % V], cleanAnswer: 3 % V, patchAnswer: p.nopair ? null : 1 % V };
+  await discover(ctx, [ex], { method: p.method, steps: 1, aggregation: p.aggregation, nodeThreshold: 0, batchSize: 1, nodesOnly: p.nodesOnly });
+}
+
 export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<DiscoverResult> {
   const t0 = performance.now();
-  const { ctx, notes } = await loadContext(p.model, p.saes, p.neurons, job);
+  const prepare = (m: NeoxModel): Promise<void> => prepareDiscovery(m, runtime().sessions, p);
+  const { ctx, notes } = await loadContext(p.model, p.saes, p.neurons, job, prepare);
   job.checkCancelled();
   const { examples, records, report } = loadExamples(ctx, p.data, p.nopair, p.n, p.seed, p.exampleLength);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const stats = { selected: 0, batchSeconds: [] as number[] };
   job.progress(0, formatReport(report));
-  const saeQuality = p.neurons ? [] : await measureSaeQuality(ctx, ctx.model.batchFromIds(qualitySequences(examples, 128)));
+  // SAE quality from discovery's own clean and patch passes (no pass of its own).
+  const quality = p.neurons ? null : new SaeQualityCollector(ctx, qualityExamples(examples, 128));
   const totals = await discover(ctx, examples, {
     method: p.method,
     steps: p.steps,
@@ -132,7 +165,10 @@ export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<D
     nodeThreshold: p.nodeThreshold,
     batchSize: p.batchSize,
     nodesOnly: p.nodesOnly,
+    onBatch: quality ? (b) => quality.add(b) : undefined,
+    stats,
   }, job);
+  const saeQuality = quality?.rows() ?? [];
   const features = new Map([...ctx.saes].map(([k, s]) => [k, s.f]));
   const { nodes, edges } = selectCircuit(totals, { aggregation: p.aggregation, nodeThreshold: p.nodeThreshold, edgeThreshold: p.edgeThreshold, keepAll: p.keepAll, features });
   const tok = ctx.model.tokenizer!;
@@ -157,7 +193,7 @@ export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<D
     nodes,
     edges,
   };
-  return { circuit, saeQuality, dataReport: report, notes, seconds: (performance.now() - t0) / 1000 };
+  return { circuit, saeQuality, dataReport: report, notes, seconds: (performance.now() - t0) / 1000, timings: { loadSeconds, batchSeconds: stats.batchSeconds } };
 }
 
 export interface EvaluateParams {
@@ -198,7 +234,8 @@ export async function evaluateJob(p: EvaluateParams, job: JobContext): Promise<E
     throw new Error(`${p.circuit}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `invalid JSON (${(e as Error).message})`}`);
   }
   const circuit = validateCircuitFile(raw, p.circuit);
-  if (circuit.parameters.nopair) throw new Error(`${p.circuit}: evaluation needs paired data; this circuit was discovered without pairs`);
+  // A circuit found on no-pair data is evaluated like any other: the data given here is paired
+  // (its patch inputs give the ablation values), whatever the discovery used.
   const prov = circuit.provenance;
   const model = p.model ?? prov.model.path;
   const neurons = 'identity' in prov.saes;

@@ -5,7 +5,6 @@
  * (small, and needed by the run anyway) but never the SAE weights: their sizes come from the
  * files. How the constants were measured: docs/store.md, "Estimates".
  */
-import { freemem } from 'node:os';
 import { statSync } from 'node:fs';
 import { discoveryFlops } from '../circuits/cost';
 import { planSaeSet } from '../saes/load';
@@ -13,6 +12,7 @@ import type { JobContext } from '../util/job-context';
 import type { WorkerParams } from '../api/contract';
 import { loadExamples } from './circuit-jobs';
 import { runtime } from './runtime';
+import { memoryPlan } from './memory';
 
 /**
  * Calibrated on this VM (docs/store.md, "Estimates"): a whole discovery runs at about 1.5× its
@@ -68,22 +68,23 @@ export async function estimateJob(p: WorkerParams<'circuit.estimate'>, job: JobC
   const edges = p.nodesOnly ? 0 : tokens * subs.length * EDGE_SECONDS_PER_TOKEN_SUBMODULE;
   const seconds = (flops / (gflops * 1e9)) * FLOOR_MULTIPLE + (calls * SECONDS_PER_CALL + edges) * slow + saeBytes / LOAD_BYTES_PER_SECOND;
 
-  const rss = process.memoryUsage().rss;
   const batchTokens = Math.min(examples.length, p.batchSize) * seqLen * 2; // clean and patch
   const working = batchTokens * subs.length * BYTES_PER_TOKEN_SUBMODULE(D, steps) + batchTokens * Math.max(...features.map((f) => f.f)) * 4 * 2;
-  const peakBytes = rss + saeBytes + working;
-  // SFC_MEMORY_LIMIT (bytes) caps what a run may use, below what the machine has free.
+  // The same account the run checks before it loads anything (jobs/memory.ts): the dictionaries
+  // from their headers (float32 once loaded), the model already in this worker's RSS.
+  const plan = memoryPlan({ model: p.model, saes: p.saes, neurons: p.neurons }, working);
   const limit = Number(process.env.SFC_MEMORY_LIMIT);
-  const availableBytes = Math.min(rss + freemem(), Number.isFinite(limit) && limit > 0 ? limit : Infinity);
-  const fits = peakBytes <= 0.9 * availableBytes;
   const gb = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GiB`;
   return {
     seconds,
-    peakBytes,
-    availableBytes,
-    fits,
-    reason: fits ? null : `needs about ${gb(peakBytes)} at its peak but about ${gb(availableBytes)} is available: lower the batch size (${p.batchSize}) or close other programs${Number.isFinite(limit) && limit > 0 ? ' (SFC_MEMORY_LIMIT is set)' : ''}`,
+    peakBytes: plan.peakBytes,
+    availableBytes: plan.availableBytes,
+    fits: plan.fits,
+    reason: plan.fits
+      ? null
+      : `needs about ${gb(plan.peakBytes)} at its peak but about ${gb(plan.availableBytes)} is available (${plan.parts}): lower the batch size (${p.batchSize}) or close other programs${Number.isFinite(limit) && limit > 0 ? ' (SFC_MEMORY_LIMIT is set)' : ''}`,
     gflops,
     tokens,
+    memory: { modelBytes: plan.modelBytes, saeBytes: plan.saeBytes, runBytes: plan.runBytes, baseBytes: plan.baseBytes },
   };
 }

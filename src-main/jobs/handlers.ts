@@ -8,6 +8,8 @@ import { modelInfo, runtime } from './runtime';
 import { estimateJob } from './estimate-job';
 import { featureExamplesJob } from './feature-job';
 import { ablateJob, discoverJob, evaluateJob, generateDataJob } from './circuit-jobs';
+import { probeTrainJob, shiftDiscoverJob, shiftFeaturesJob, shiftRunJob } from './shift-jobs';
+import { hubFetchJob } from './hub-job';
 
 type Handlers = { [K in WorkerJobName]: (params: WorkerParams<K>, ctx: JobContext) => Promise<WorkerResult<K>> };
 
@@ -28,9 +30,14 @@ export const HANDLERS: Handlers = {
     return m.predictNext(text, top);
   },
   'circuit.discover': discoverJob,
+  'hub.fetch': hubFetchJob,
   'circuit.estimate': estimateJob,
   'feature.examples': featureExamplesJob,
   'circuit.evaluate': evaluateJob,
   'circuit.ablate': ablateJob,
   'data.generate': generateDataJob,
+  'probe.train': probeTrainJob,
+  'shift.discover': shiftDiscoverJob,
+  'shift.features': shiftFeaturesJob,
+  'shift.run': shiftRunJob,
 };

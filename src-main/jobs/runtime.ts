@@ -49,6 +49,11 @@ export class Runtime {
     return s;
   }
 
+  /** The model if this worker has it loaded (or loading), else null; loads nothing. */
+  loadedModel(path: string): Promise<NeoxModel> | null {
+    return this.models.get(resolve(path)) ?? null;
+  }
+
   model(path: string): Promise<NeoxModel> {
     const key = resolve(path);
     let m = this.models.get(key);

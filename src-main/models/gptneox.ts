@@ -192,6 +192,23 @@ export function metricHead(g: Graph, c: NeoxConfig, x: HeadInputs): Sym {
   return logits.sum([1], false).mul(coef).sum([1], false); // K = 1: [B,1,J] → [B,J] → [B]
 }
 
+/**
+ * A linear probe's logit on the mean-pooled residual as the metric (docs/shift.md, Probes):
+ * metric[b] = coef[b,0] · (Σ_s select[b,0,s]·h[b,s,:] · w + b_probe). `select` [B,1,S] holds the
+ * pooling weights (mask / number of real tokens), so padding never enters; coef is ±1 per
+ * example (the SHIFT discovery metric pushes towards the wrong class).
+ */
+export function probeMetricHead(g: Graph, c: NeoxConfig, h: Sym, select: Sym): Sym {
+  const w = g.input('probe_w', 'float32', [c.hiddenSize, 1]);
+  const b = g.input('probe_b', 'float32', [1]);
+  const coef = g.input('coef', 'float32', ['B', 1]);
+  // [B,1,S]·[B,S,D] → [B,1,D], ·[D,1] → [B,1,1] → [B]
+  return select.matmul(h).matmul(w).sum([1, 2], false).add(b).mul(coef.sum([1], false));
+}
+
+/** Which metric a segment graph ends in: logits of a few answer ids, or a probe on the pooled residual. */
+export type MetricHeadKind = 'logits' | 'probe';
+
 /** All V logits at the selected positions: [B,K,V] (for display). */
 export function logitsHead(g: Graph, c: NeoxConfig, x: HeadInputs): Sym {
   const unembed = g.input('unembed', 'float32', [c.vocabSize, c.hiddenSize]);
@@ -214,11 +231,11 @@ export function layerWeightInputs(g: Graph, c: NeoxConfig, l: number): Record<st
 }
 
 /**
- * Layers start..L−1, the metric head, and the backward pass to the tail's input in one graph:
+ * Layers start..L−1, the metric head (logits or probe), and the backward pass to the tail's input in one graph:
  * the forward intermediates feed the backward directly (no recomputation), one call per run.
  * Outputs the metric `y` [B] and `dh` = d(Σ d_y·metric)/dh_start [B,S,D].
  */
-export function tailGraph(c: NeoxConfig, start: number): Graph {
+export function tailGraph(c: NeoxConfig, start: number, head: MetricHeadKind = 'logits'): Graph {
   const g = new Graph();
   const x = declareAttnInputs(g, c);
   let h = x.h;
@@ -228,12 +245,11 @@ export function tailGraph(c: NeoxConfig, start: number): Graph {
     const m = mlpBlock(g, c, h, w);
     h = h.add(a).add(m);
   }
-  const y = metricHead(g, c, {
-    h,
-    select: g.input('select', 'float32', ['B', 'K', 'S']),
-    lnf_w: g.input('lnf_w', 'float32', [c.hiddenSize]),
-    lnf_b: g.input('lnf_b', 'float32', [c.hiddenSize]),
-  });
+  const select = g.input('select', 'float32', ['B', 'K', 'S']);
+  const y =
+    head === 'probe'
+      ? probeMetricHead(g, c, h, select)
+      : metricHead(g, c, { h, select, lnf_w: g.input('lnf_w', 'float32', [c.hiddenSize]), lnf_b: g.input('lnf_b', 'float32', [c.hiddenSize]) });
   g.output('y', y);
   const [dh] = grad(g, [{ name: 'y', sym: y }], [x.h]);
   g.output('dh', dh!);

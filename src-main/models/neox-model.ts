@@ -23,6 +23,7 @@ import {
   logitsHead,
   metricHead,
   mlpBlock,
+  probeMetricHead,
   rotaryDims,
   tailGraph,
 } from './gptneox';
@@ -49,6 +50,17 @@ export interface ForwardResult {
   h: F32;
 }
 
+/**
+ * A linear probe on the residual stream after `layer` (resid_layer), mean-pooled over the real
+ * tokens: logit = w · pooled + bias (docs/shift.md, Probes).
+ */
+export interface ProbeHead {
+  layer: number;
+  /** [D] */
+  weight: Float32Array;
+  bias: number;
+}
+
 /** Called at each hook point in model order; may return a replacement activation. */
 export type Hook = (name: string, x: F32) => F32 | undefined | Promise<F32 | undefined>;
 
@@ -59,7 +71,26 @@ export class NeoxModel {
     private readonly weights: Map<string, F32>,
     readonly tokenizer: TextTokenizer | null,
     private readonly sessions: SessionCache,
+    /** Set on a view made by withProbe: the metric is this probe's logit, not next-token logits. */
+    readonly probe: ProbeHead | null = null,
   ) {}
+
+  /**
+   * This model cut after layer `probe.layer`, with the probe's (signed) logit as its metric.
+   * The circuit code reads the metric only through metric / metricVjp / tail and walks
+   * cfg.numLayers layers, so discovery and ablation run on it unchanged: the hook points are
+   * those up to resid_layer, and h_L is the probe layer's residual.
+   */
+  withProbe(probe: ProbeHead): NeoxModel {
+    const L = this.probe ? this.probe.layer + 1 : this.cfg.numLayers;
+    if (!Number.isInteger(probe.layer) || probe.layer < 0 || probe.layer >= L) {
+      throw new Error(`${this.path}: probe layer ${probe.layer} is outside the model's layers 0..${L - 1}`);
+    }
+    if (probe.weight.length !== this.cfg.hiddenSize) {
+      throw new Error(`${this.path}: the probe has ${probe.weight.length} weights but the model's residual stream has ${this.cfg.hiddenSize} dimensions`);
+    }
+    return new NeoxModel(this.path, { ...this.cfg, numLayers: probe.layer + 1 }, this.weights, this.tokenizer, this.sessions, probe);
+  }
 
   get hookPoints(): string[] {
     return hookPoints(this.cfg);
@@ -162,6 +193,10 @@ export class NeoxModel {
   }
 
   private headFeeds(b: Batch, h: F32, select?: F32): Record<string, Tensor> {
+    if (this.probe) {
+      const D = this.cfg.hiddenSize;
+      return { h, select: poolWeights(b.mask), probe_w: new Tensor(this.probe.weight, [D, 1]), probe_b: new Tensor(Float32Array.of(this.probe.bias), [1]) };
+    }
     return {
       h,
       select: select ?? b.last,
@@ -173,7 +208,8 @@ export class NeoxModel {
 
   /** Compiles (once) a segment graph; with `vjp`, it also outputs dh for a probe batch of cotangents. */
   private segment(kind: 'attn' | 'mlp' | 'metric', vjp: boolean) {
-    return this.sessions.get(this.key(`${kind}${vjp ? ':vjp' : ''}`), () => {
+    const probe = kind === 'metric' && this.probe !== null;
+    return this.sessions.get(this.key(`${probe ? 'probe-' : ''}${kind}${vjp ? ':vjp' : ''}`), () => {
       const g = new Graph();
       let h, y;
       if (kind === 'attn') {
@@ -183,6 +219,9 @@ export class NeoxModel {
       } else if (kind === 'mlp') {
         h = g.input('h', 'float32', ['B', 'S', this.cfg.hiddenSize]);
         y = mlpBlock(g, this.cfg, h);
+      } else if (probe) {
+        h = g.input('h', 'float32', ['B', 'S', this.cfg.hiddenSize]);
+        y = probeMetricHead(g, this.cfg, h, g.input('select', 'float32', ['B', 'K', 'S']));
       } else {
         const x = declareHeadInputs(g, this.cfg);
         h = x.h;
@@ -208,8 +247,9 @@ export class NeoxModel {
     const D = c.hiddenSize;
     const layers = c.numLayers - start;
     countFlops(layers * tokens * (16 * D * D + 12 * S * D + 8 * D * c.intermediateSize));
-    const s = await this.sessions.get(this.key(`tail${start}:${c.numLayers}`), () => tailGraph(c, start));
-    const feeds: Record<string, Tensor> = { h, bias: b.bias, cos: b.cos, sin: b.sin, ...this.headFeeds(b, h), ids, coef, d_y: cot };
+    const head = this.probe ? 'probe' : 'logits';
+    const s = await this.sessions.get(this.key(`tail${start}:${c.numLayers}:${head}`), () => tailGraph(c, start, head));
+    const feeds: Record<string, Tensor> = { h, bias: b.bias, cos: b.cos, sin: b.sin, ...this.headFeeds(b, h), ...this.answerFeeds(ids), coef, d_y: cot };
     for (let l = start; l < c.numLayers; l++) {
       for (const [k, name] of Object.entries(layerParams(l))) feeds[`${k}.${l}`] = this.weight(name);
     }
@@ -234,14 +274,23 @@ export class NeoxModel {
     return (await s.run({ h, ...this.layerFeeds(l, MLP_WEIGHTS) })).y;
   }
 
-  /** metric[b] = Σ_j coef[b,j]·logit[b, ids[b,j]] at the last position. */
+  /**
+   * metric[b] = Σ_j coef[b,j]·logit[b, ids[b,j]] at the last position; on a probe view,
+   * coef[b,0]·(probe logit of example b) (ids unused).
+   */
   async metric(b: Batch, h: F32, ids: Tensor<Int32Array>, coef: F32): Promise<F32> {
     const s = await this.segment('metric', false);
-    return (await s.run({ ...this.headFeeds(b, h), ids, coef })).y;
+    return (await s.run({ ...this.headFeeds(b, h), ...this.answerFeeds(ids), coef })).y;
+  }
+
+  /** The probe head reads no logits, so its graphs have no `ids` input. */
+  private answerFeeds(ids: Tensor<Int32Array>): Record<string, Tensor> {
+    return this.probe ? {} : { ids };
   }
 
   /** All logits at the selected positions (default: last), [B,K,V]. */
   async logits(b: Batch, h: F32, select?: F32): Promise<F32> {
+    if (this.probe) throw new Error(`${this.path}: a probe view (cut after layer ${this.probe.layer}) has no next-token logits`);
     const s = await this.sessions.get(this.key('logits'), () => {
       const g = new Graph();
       g.output('y', logitsHead(g, this.cfg, declareHeadInputs(g, this.cfg)));
@@ -268,7 +317,7 @@ export class NeoxModel {
   /** d(metric)/dh for cotangents g [P,B] on the metric. */
   async metricVjp(b: Batch, h: F32, ids: Tensor<Int32Array>, coef: F32, g: F32): Promise<F32> {
     const s = await this.segment('metric', true);
-    return (await s.run({ ...this.headFeeds(b, h), ids, coef, d_y: g })).dh;
+    return (await s.run({ ...this.headFeeds(b, h), ...this.answerFeeds(ids), coef, d_y: g })).dh;
   }
 
   // ---- whole passes -------------------------------------------------------------------------
@@ -316,6 +365,19 @@ export class NeoxModel {
     if (!this.tokenizer) throw new Error(`${this.path}: no tokenizer.json, so text input is not available`);
     return this.tokenizer;
   }
+}
+
+/** Mean-pooling weights [B,1,S]: mask / (number of real tokens), 0 on padding. */
+export function poolWeights(mask: Tensor<Int32Array>): F32 {
+  const [B, S] = mask.shape;
+  const w = new Float32Array(B * S);
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    for (let s = 0; s < S; s++) n += mask.data[b * S + s];
+    if (n === 0) throw new Error(`example ${b + 1} of the batch has no tokens to pool`);
+    for (let s = 0; s < S; s++) w[b * S + s] = mask.data[b * S + s] / n;
+  }
+  return new Tensor(w, [B, 1, S]);
 }
 
 export function add3(a: F32, b: F32, c: F32): F32 {

@@ -176,7 +176,18 @@ export function detectSaeLayout(dir: string, layouts: readonly SaeLayout[] = SAE
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`SAE set ${dir}: folder does not exist`);
   for (const layout of layouts) {
     const plan = layout.detect(dir);
-    if (plan) return plan;
+    if (!plan) continue;
+    // Two sets in one folder (e.g. SAELens downloads next to an ae.pt tree): say which is used.
+    const others = layouts.filter((l) => {
+      if (l === layout) return false;
+      try {
+        return l.detect(dir) !== null;
+      } catch {
+        return true;
+      }
+    });
+    if (others.length) plan.notes.push(`${dir} also holds ${others.map((l) => l.name).join(' and ')} SAEs, which are ignored: ${plan.layout} is used (point at a folder holding one set to choose)`);
+    return plan;
   }
   throw new Error(
     `SAE set ${dir}: no SAEs found (expected dictionary_learning folders embed/, attn_out_layer0/, … each holding <run>/ae.pt, ` +

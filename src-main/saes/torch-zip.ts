@@ -572,6 +572,26 @@ export function readTorchStateDict(source: ByteSource | string, opts: TorchLoadO
   }
 }
 
+/**
+ * Keys, dtypes and shapes of a saved state_dict, from its pickle alone: no storage is read, so
+ * describing a 134 MB dictionary costs a few kB of I/O (`sfc inspect`, shapes at registration).
+ */
+export function readTorchShapes(path: string): Map<string, { dtype: TorchDtype; shape: number[] }> {
+  const src = fileSource(path, { map: false });
+  try {
+    const obj = loadTorchObjectLazy(src, {});
+    if (!(obj instanceof Map)) throw new Error(`${path}: expected a state_dict (a dict of tensors), found ${Array.isArray(obj) ? 'a list/tuple' : typeof obj}`);
+    const out = new Map<string, { dtype: TorchDtype; shape: number[] }>();
+    for (const [k, v] of obj) {
+      if (typeof k !== 'string' || !isTensor(v)) throw new Error(`${path}: state_dict entry '${String(k)}' is not a tensor`);
+      out.set(k, { dtype: v.dtype, shape: [...v.shape] });
+    }
+    return out;
+  } finally {
+    src.close();
+  }
+}
+
 /** Convenience: state_dict of a torch.save file on disk. */
 export function readTorchFile(path: string, opts: TorchLoadOptions = {}): Map<string, TorchTensor> {
   return readTorchStateDict(path, opts);

@@ -4,6 +4,7 @@
  * annotation_history.
  */
 import type { Db } from './database';
+import { formatAnnotationJsonl } from '../data/annotations';
 import { StoreError, now } from './common';
 import type { AnnotationChange, AnnotationRecord } from './records';
 
@@ -75,6 +76,11 @@ export class Annotations {
   forKeys(saeSet: string, keys: readonly AnnotationKey[]): AnnotationRecord[] {
     const wanted = new Set(keys.map((k) => `${k.submodule}/${k.feature}`));
     return this.all(saeSet).filter((a) => wanted.has(`${a.submodule}/${a.feature}`));
+  }
+
+  /** Every annotation of an SAE set as the original's JSONL (data/annotations.ts). */
+  jsonl(saeSet: string): string {
+    return formatAnnotationJsonl(this.all(saeSet).map((a) => ({ submodule: a.submodule, feature: a.feature, annotation: a.text, notes: a.notes })));
   }
 
   history(saeSet: string, key: AnnotationKey): AnnotationChange[] {

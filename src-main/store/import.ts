@@ -10,6 +10,8 @@ import { basename, extname, resolve } from 'node:path';
 import { parseAgreementJsonl, splitLines } from '../data/agreement';
 import { parseClusterJson } from '../data/clusters';
 import { parseAnnotationJsonl } from '../data/annotations';
+import { parseJudgementJsonl } from '../data/judgements';
+import { formatBiosJsonl, parseBiasInBios } from '../data/bias-in-bios';
 import { CIRCUIT_FORMAT, validateCircuitFile, type CircuitFile } from '../circuits/circuit-file';
 import { contentHash } from '../util/hash';
 import { hookPointNames } from '../models/hooks';
@@ -34,7 +36,7 @@ export interface ImportOptions {
 export type ImportResult =
   | { kind: 'dataset'; id: number; name: string; examples: number }
   | { kind: 'circuit'; id: number; name: string; nodes: number; edges: number | null; warnings: string[] }
-  | { kind: 'annotations'; saeSetId: number; imported: number; unchanged: number; skipped: { line: number; reason: string }[] };
+  | { kind: 'annotations'; saeSetId: number; imported: number; unchanged: number; skipped: { line: number; reason: string }[]; judgements: number };
 
 const bad = (file: string, msg: string): StoreError => new StoreError('invalid_input', `${file}: ${msg}`);
 
@@ -58,7 +60,7 @@ export function readSource(src: ImportSource): { file: string; text: string } {
   return { file: src.path, text };
 }
 
-type Detected = 'agreement' | 'annotations' | 'cluster' | 'circuit';
+type Detected = 'agreement' | 'annotations' | 'cluster' | 'circuit' | 'bios';
 
 function detect(file: string, text: string): { kind: Detected; json?: unknown } {
   const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -74,6 +76,7 @@ function detect(file: string, text: string): { kind: Detected; json?: unknown } 
     const o = whole as Record<string, unknown>;
     if (o.format === CIRCUIT_FORMAT) return { kind: 'circuit', json: whole };
     if ('clean_prefix' in o) return { kind: 'agreement' }; // a one-line JSONL file
+    if ('hard_text' in o) return { kind: 'bios' };
     if ('Name' in o || 'Annotation' in o) return { kind: 'annotations' };
     if ('format' in o) throw bad(file, `unknown format ${JSON.stringify(o.format)} (a circuit file has "format": "${CIRCUIT_FORMAT}")`);
     return { kind: 'cluster' };
@@ -88,9 +91,10 @@ function detect(file: string, text: string): { kind: Detected; json?: unknown } 
   }
   if (line && typeof line === 'object' && !Array.isArray(line)) {
     if ('clean_prefix' in line) return { kind: 'agreement' };
+    if ('hard_text' in line) return { kind: 'bios' };
     if ('Name' in line || 'Annotation' in line) return { kind: 'annotations' };
   }
-  throw bad(file, 'not a recognised file: expected agreement JSONL (clean_prefix, …), cluster JSON, an sfc circuit file, or annotation JSONL (Name, Annotation)');
+  throw bad(file, 'not a recognised file: expected agreement JSONL (clean_prefix, …), cluster JSON, an sfc circuit file, annotation JSONL (Name, Annotation), or Bias in Bios JSONL (hard_text, profession, gender, split)');
 }
 
 const baseName = (file: string): string => basename(file, extname(file));
@@ -117,12 +121,29 @@ export function importFile(store: Store, src: ImportSource, opts: ImportOptions 
       );
       return { kind: 'dataset', id: d.id, name: d.name, examples: d.examples };
     }
+    case 'bios': {
+      // Bias in Bios for SHIFT (docs/shift.md): kept as professors and nurses with their split.
+      const data = wrap(() => parseBiasInBios(text, file));
+      const name = opts.name ?? baseName(file);
+      const d = store.action(() =>
+        store.library.addDataset({ name, kind: 'bios', format: 'bios-jsonl', source: 'path' in src ? resolve(src.path) : src.name, content: formatBiosJsonl(data), examples: data.train.rows.length + data.test.rows.length }),
+      );
+      return { kind: 'dataset', id: d.id, name: d.name, examples: d.examples };
+    }
     case 'circuit': {
       const circuit = wrap(() => validateCircuitFile(json, file));
       return importCircuit(store, circuit, file, opts);
     }
     case 'annotations':
       return importAnnotations(store, text, file, opts.saeSetId);
+  }
+}
+
+function wrapInput<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new StoreError('invalid_input', (e as Error).message);
   }
 }
 
@@ -144,6 +165,9 @@ function importAnnotations(store: Store, text: string, file: string, saeSetId: n
     }
   })();
   for (const r of rows) Annotations.checkKey(set.submodules, r, `${file}:${r.line} (${r.name})`);
+  // SHIFT judgements the lines carry (a Judgement field, or the original file's Bias-in-Bios lines; docs/shift.md).
+  const judged = wrapInput(() => parseJudgementJsonl(text, file, { lenient: true }).rows);
+  for (const r of judged) Annotations.checkKey(set.submodules, r, `${file}:${r.line} (${r.submodule}/${r.feature})`);
   let imported = 0;
   let unchanged = 0;
   store.action(() => {
@@ -153,8 +177,9 @@ function importAnnotations(store: Store, text: string, file: string, saeSetId: n
       if (before && after && before.text === after.text && before.notes === after.notes) unchanged++;
       else imported++;
     }
+    for (const r of judged) store.shift.judge(set.sha256, r, r.judgement, r.note, `import:${basename(file)}`);
   });
-  return { kind: 'annotations', saeSetId: set.id, imported, unchanged, skipped };
+  return { kind: 'annotations', saeSetId: set.id, imported, unchanged, skipped, judgements: judged.length };
 }
 
 /**

@@ -9,12 +9,15 @@ import { inTransaction } from './common';
 import { openDatabase, type Db, type OpenOptions } from './database';
 import { Library } from './library';
 import { Results } from './results';
+import { ShiftStore } from './shift';
 
 export class Store {
   readonly library: Library;
   readonly circuits: Circuits;
   readonly annotations: Annotations;
   readonly results: Results;
+  /** Probes, judgements and SHIFT runs (docs/shift.md). */
+  readonly shift: ShiftStore;
 
   constructor(
     readonly db: Db,
@@ -24,6 +27,7 @@ export class Store {
     this.circuits = new Circuits(db);
     this.annotations = new Annotations(db);
     this.results = new Results(db);
+    this.shift = new ShiftStore(db);
   }
 
   /** One user action = one transaction: all of `fn`'s writes land together or not at all. */

@@ -167,6 +167,14 @@ export class Library {
   }
 
   // ---- what every kind shares ----
+  /** Models, SAE sets and datasets whose name or a tag contains `search` and that carry `tag`. */
+  find(opts: { search?: string; tag?: string } = {}): { models: ModelRecord[]; saeSets: SaeSetRecord[]; datasets: DatasetRecord[] } {
+    const q = opts.search?.toLowerCase();
+    const match = (x: { name: string; tags: string[] }): boolean =>
+      (!q || x.name.toLowerCase().includes(q) || x.tags.some((t) => t.toLowerCase().includes(q))) && (!opts.tag || x.tags.includes(opts.tag));
+    return { models: this.models().filter(match), saeSets: this.saeSets().filter(match), datasets: this.datasets().filter(match) };
+  }
+
   rename(kind: LibraryKind, id: number, name: string): void {
     const t = TABLE[kind];
     const trimmed = name.trim();

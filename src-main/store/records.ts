@@ -32,8 +32,9 @@ export const SaeSetRecord = z.object({
   createdAt: z.string(),
 });
 
-export const DatasetKind = z.enum(['agreement', 'cluster', 'generated', 'demo']);
-export const DatasetFormat = z.enum(['jsonl', 'cluster-json']);
+export const DatasetKind = z.enum(['agreement', 'cluster', 'generated', 'demo', 'bios']);
+/** bios-jsonl: Bias in Bios professors and nurses with a split field (data/bias-in-bios.ts). */
+export const DatasetFormat = z.enum(['jsonl', 'cluster-json', 'bios-jsonl']);
 export const DatasetRecord = z.object({
   id,
   name: z.string(),

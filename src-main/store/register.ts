@@ -12,7 +12,8 @@ import type { Store } from './index';
 import { StoreError } from './common';
 import type { DatasetRecord, ModelRecord, SaeSetRecord } from './records';
 
-export function registerModel(store: Store, path: string, name?: string): ModelRecord {
+/** `sha256`: the folder's contentHash when the caller already has it (a fetch computes it off the main thread). */
+export function registerModel(store: Store, path: string, name?: string, sha256?: string): ModelRecord {
   const dir = resolve(path);
   const cfgFile = join(dir, 'config.json');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new StoreError('invalid_input', `model ${dir}: folder not found`);
@@ -25,10 +26,10 @@ export function registerModel(store: Store, path: string, name?: string): ModelR
   }
   const c = parseNeoxConfig(raw, cfgFile);
   const config = { hidden_size: c.hiddenSize, num_hidden_layers: c.numLayers, num_attention_heads: c.numHeads, intermediate_size: c.intermediateSize, vocab_size: c.vocabSize };
-  return store.library.addModel({ name: name ?? basename(dir), path: dir, sha256: contentHash(dir), architecture: 'GPTNeoXForCausalLM', config });
+  return store.library.addModel({ name: name ?? basename(dir), path: dir, sha256: sha256 ?? contentHash(dir), architecture: 'GPTNeoXForCausalLM', config });
 }
 
-export function registerSaeSet(store: Store, path: string, modelId: number | null, name?: string): SaeSetRecord {
+export function registerSaeSet(store: Store, path: string, modelId: number | null, name?: string, sha256?: string): SaeSetRecord {
   const dir = resolve(path);
   let layout: string;
   try {
@@ -36,7 +37,7 @@ export function registerSaeSet(store: Store, path: string, modelId: number | nul
   } catch (e) {
     throw new StoreError('invalid_input', (e as Error).message);
   }
-  return store.library.addSaeSet({ name: name ?? basename(dir), path: dir, sha256: contentHash(dir), layout, modelId });
+  return store.library.addSaeSet({ name: name ?? basename(dir), path: dir, sha256: sha256 ?? contentHash(dir), layout, modelId });
 }
 
 /** The neuron basis of a model (IdentityDicts): annotations of neurons hang off it. */

@@ -101,6 +101,45 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX experiments_circuit ON experiments(circuit_id);
   `,
+  // 3: SHIFT (docs/shift.md): linear probes, judgements of features (keep/ablate + note, keyed
+  // like annotations), and SHIFT runs with their table.
+  `
+  CREATE TABLE probes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+    layer INTEGER NOT NULL,          -- the probe reads resid_<layer>, mean-pooled
+    seed INTEGER NOT NULL,
+    train_set TEXT NOT NULL,         -- ambiguous | balanced
+    label TEXT NOT NULL,             -- profession | gender
+    params TEXT NOT NULL,            -- JSON: the training recipe
+    weights BLOB NOT NULL,           -- float32 little-endian: D weights, then the bias
+    accuracy TEXT NOT NULL,          -- JSON: train accuracy and the test-set scores
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX probes_model ON probes(model_id);
+  CREATE TABLE judgements (
+    sae_set TEXT NOT NULL,           -- sae_sets.sha256, as annotations
+    submodule TEXT NOT NULL,
+    feature TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('keep', 'ablate')),
+    note TEXT,
+    source TEXT NOT NULL,            -- 'edit', 'import:<file>' or 'demo'
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (sae_set, submodule, feature)
+  );
+  CREATE TABLE shift_runs (
+    id INTEGER PRIMARY KEY,
+    probe_id INTEGER NOT NULL REFERENCES probes(id) ON DELETE CASCADE,
+    sae_set_id INTEGER NOT NULL REFERENCES sae_sets(id) ON DELETE CASCADE,
+    circuit_id INTEGER REFERENCES circuits(id) ON DELETE SET NULL,
+    params TEXT NOT NULL,            -- JSON: the ablated features and the settings
+    result TEXT NOT NULL,            -- JSON: the table rows and what they rest on
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX shift_runs_probe ON shift_runs(probe_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,7 +2,12 @@
  * `npm run bench`: discovery at Pythia-70M scale (random weights, real shapes), stage by stage,
  * against the machine's MatMul rate and the method's compute floor. Not part of `npm test`.
  *
- *   node bin/run-ts.js test/bench/discover.bench.ts [--n 4,20,100] [--naive-n 4] [--skip-naive] [--load-only] [--saelens]
+ *   node bin/run-ts.js test/bench/discover.bench.ts [--section LIST] [--n 4,20,100] [--naive-n 4] [--skip-naive] [--load-only] [--saelens] [--reps R]
+ *
+ * Sections (default: all, in this order): help (`sfc --help`), load, discover (the --n runs),
+ * naive (the straightforward algorithm), fixed (fixed cost of a fresh `sfc discover`), demo
+ * (warm demo discovery, sweep and ablate), latency (Pythia-scale ablate and sweep), positions
+ * (`--aggregation none`, N = 20, 50, 100). test/bench/latency.ts has the new ones.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -11,8 +16,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { SessionCache } from '../../src-main/engine/session';
 import { Profiler, activeProfiler } from '../../src-main/engine/profile';
-import { loadNeoxFolder } from '../../src-main/models/load';
-import { loadSaeSetParallel } from '../../src-main/saes/load-parallel';
+import { runtime } from '../../src-main/jobs/runtime';
 import { canMapFiles, nativeKernelStatus } from '../../src-main/engine/native-kernels';
 import { SaeOps } from '../../src-main/circuits/sae-ops';
 import { type PreparedExample, discover, discoveryMetric } from '../../src-main/circuits/discover';
@@ -21,11 +25,28 @@ import { attributeEdges } from '../../src-main/circuits/edges';
 import { straightforwardDiscover } from './straightforward';
 import type { CircuitContext } from '../../src-main/circuits/state';
 import { mulberry32 } from '../helpers/random';
-import { BENCH_DIR, ensureBenchFixture, ensureSaelensFixture } from './fixture';
+import { BENCH_DIR, ensureBenchData, ensureBenchFixture, ensureSaelensFixture } from './fixture';
+import { demoSection, fixedSection, helpSection, positionsSection, pythiaLatency } from './latency';
 import { standardSubmodules } from '../../src-main/saes/load';
 import { discoveryFlops, matmulRate } from '../../src-main/circuits/cost';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '4,20,100' }, 'naive-n': { type: 'string', default: '4' }, 'skip-naive': { type: 'boolean', default: false }, 'load-only': { type: 'boolean', default: false }, saelens: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '4,20,100' },
+    'naive-n': { type: 'string', default: '4' },
+    'skip-naive': { type: 'boolean', default: false },
+    'load-only': { type: 'boolean', default: false },
+    saelens: { type: 'boolean', default: false },
+    section: { type: 'string', default: 'help,load,discover,naive,fixed,demo,latency,positions' },
+    reps: { type: 'string', default: '3' },
+  },
+});
+const SECTIONS = ['help', 'load', 'discover', 'naive', 'fixed', 'demo', 'latency', 'positions'];
+const sections = new Set(values['load-only'] ? ['load'] : values.section!.split(',').map((x) => x.trim()));
+for (const x of sections) if (!SECTIONS.includes(x)) throw new Error(`--section: unknown section '${x}' (${SECTIONS.join(', ')})`);
+if (values['skip-naive']) sections.delete('naive');
+sections.add('load'); // every other section but help reads the loaded model
+const reps = Number(values.reps);
 const log = (m: string): void => console.error(m);
 const rss = (): number => process.resourceUsage().maxRSS / 1024 / 1024; // GiB
 
@@ -49,16 +70,21 @@ function computeFloor(ctx: CircuitContext, n: number, steps: number): number {
 async function main(): Promise<void> {
   mkdirSync(BENCH_DIR, { recursive: true });
   const fx = await ensureBenchFixture(log);
+  const data = ensureBenchData();
+  const extra: Record<string, unknown> = {};
+  if (sections.has('help')) extra.help = helpSection(Math.max(reps, 5));
   const saeDir = values.saelens ? ensureSaelensFixture(fx, standardSubmodules(6), log) : fx.saes;
   // [800,512] × [512,32768], the shape of the SAE encoders.
   const rate = await matmulRate(new SessionCache(), { rows: 800, d: 512, f: 32768 }, 5);
   log(`MatMul rate: ${rate.toFixed(1)} GFLOP/s`);
 
+  // Loaded through the compute worker's runtime, so the job sections below find them loaded.
   const t0 = performance.now();
-  const sessions = new SessionCache();
-  const model = await loadNeoxFolder(fx.model, sessions);
+  const rt = runtime();
+  const sessions = rt.sessions;
+  const model = await rt.model(fx.model);
   const loadModelSeconds = (performance.now() - t0) / 1000;
-  const saes = await loadSaeSetParallel(saeDir, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
+  const saes = await rt.saes(saeDir, { submodules: model.hookPoints, d: model.cfg.hiddenSize, layers: model.cfg.numLayers });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = rss();
   log(`kernels: ${nativeKernelStatus}; SAEs ${values.saelens ? 'in SAELens folders' : 'as ae.pt'}, weights ${canMapFiles() ? 'mapped from their files' : 'read'}`);
@@ -70,8 +96,26 @@ async function main(): Promise<void> {
   for (const sae of saes.values()) for (const a of [sae.enc, sae.dec]) for (let i = 0; i < a.length; i += 1024) touched += a[i]!;
   const firstTouchSeconds = (performance.now() - tt) / 1000;
   log(`first touch of every SAE weight page after loading: ${firstTouchSeconds.toFixed(2)} s (checksum ${touched.toFixed(1)})`);
-  if (values['load-only']) return;
   const ctx: CircuitContext = { model, saes, ops: new SaeOps(sessions), submodules: model.hookPoints };
+  // The machine's speed swings within minutes: the MatMul rate is measured again before each section.
+  const rates: Record<string, number> = { start: rate };
+  const section = async (name: string, fn: () => unknown): Promise<void> => {
+    if (!sections.has(name)) return;
+    rates[name] = await matmulRate(new SessionCache(), { rows: 800, d: 512, f: 32768 }, 5);
+    log(`--- ${name} (MatMul ${rates[name].toFixed(1)} GFLOP/s)`);
+    extra[name] = await fn();
+  };
+  await section('fixed', () => fixedSection(fx, data.five, reps));
+  await section('demo', () => demoSection(reps));
+  await section('latency', () => pythiaLatency(ctx, fx, data.five, reps));
+  await section('positions', () => positionsSection(fx, data.six));
+  extra.matmulGflopsBySection = rates;
+  if (!sections.has('discover') && !sections.has('naive')) {
+    const report = { date: new Date().toISOString(), matmulGflops: rate, kernels: nativeKernelStatus, loadSeconds, loadModelSeconds, firstTouchSeconds, sections: [...sections], ...extra, peakRssGiB: rss() };
+    writeFileSync(join(BENCH_DIR, 'report.json'), JSON.stringify(report, null, 2));
+    log(`peak RSS of this process ${rss().toFixed(2)} GiB; wrote ${join(BENCH_DIR, 'report.json')}`);
+    return;
+  }
 
   // Plain forward pass, batch 10 × 8 tokens (the model alone, all hook points read).
   const fwdBatch = model.batchFromIds(examples(10, 5).map((e) => [...e.clean, 7, 9]));
@@ -87,7 +131,7 @@ async function main(): Promise<void> {
   const warmSeconds = (performance.now() - tw) / 1000;
 
   const runs = [];
-  for (const n of values.n!.split(',').map(Number)) {
+  for (const n of sections.has('discover') ? values.n!.split(',').map(Number) : []) {
     const p = new Profiler();
     activeProfiler.current = p;
     const stats = { selected: 0 };
@@ -106,7 +150,7 @@ async function main(): Promise<void> {
 
   // Side by side: the straightforward algorithm and ours on the same N examples (one batch).
   let comparison = null;
-  if (!values['skip-naive']) {
+  if (sections.has('naive')) {
     const n = Number(values['naive-n']);
     const ex = examples(n, 1);
     const clean = model.batchFromIds(ex.map((e) => e.clean));
@@ -161,6 +205,8 @@ async function main(): Promise<void> {
     warmupSeconds: warmSeconds,
     runs,
     comparison,
+    sections: [...sections],
+    ...extra,
     peakRssGiB: rss(),
   };
   const out = join(BENCH_DIR, 'report.json');

@@ -100,3 +100,42 @@ export function ensureSaelensFixture(fx: BenchFixture, submodules: readonly stri
   writeFileSync(done, new Date().toISOString());
   return root;
 }
+
+/**
+ * Paired agreement data in the fixture tokenizer's words (test/helpers/neox-folder.ts): 5-token
+ * prefixes ("The key near the cabinet" / "The keys near the cabinet", 432 pairs) like the
+ * issue's runs, and 6-token ones ("The author that the guards like", 144 pairs) for the
+ * position-resolved section. Written once into .cache/bench/data.
+ */
+export function ensureBenchData(): { five: string; six: string } {
+  const dir = join(BENCH_DIR, 'data');
+  const five = join(dir, 'agree5.jsonl');
+  const six = join(dir, 'agree6.jsonl');
+  if (existsSync(five) && existsSync(six)) return { five, six };
+  mkdirSync(dir, { recursive: true });
+  const nouns = [['key', 'keys'], ['cabinet', 'cabinets'], ['author', 'authors'], ['guard', 'guards'], ['doctor', 'doctors'], ['manager', 'managers']];
+  const pair = (clean: string, patch: string, plural: boolean) => ({
+    clean_prefix: clean, patch_prefix: patch, clean_answer: plural ? ' are' : ' is', patch_answer: plural ? ' is' : ' are', case: plural ? 'plural' : 'singular',
+  });
+  const l5: object[] = [];
+  const l6: object[] = [];
+  for (const [s1, p1] of nouns) {
+    for (const prep of ['to', 'near', 'on']) {
+      for (const [s2, p2] of nouns) {
+        for (const n2 of [s2, p2]) {
+          l5.push(pair(`The ${s1} ${prep} the ${n2}`, `The ${p1} ${prep} the ${n2}`, false));
+          l5.push(pair(`The ${p1} ${prep} the ${n2}`, `The ${s1} ${prep} the ${n2}`, true));
+        }
+      }
+    }
+    for (const [s2, p2] of nouns) {
+      for (const verb of ['like', 'likes']) {
+        l6.push(pair(`The ${s1} that the ${s2} ${verb}`, `The ${p1} that the ${s2} ${verb}`, false));
+        l6.push(pair(`The ${p1} that the ${p2} ${verb}`, `The ${s1} that the ${p2} ${verb}`, true));
+      }
+    }
+  }
+  writeFileSync(five, l5.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  writeFileSync(six, l6.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  return { five, six };
+}

@@ -13,7 +13,7 @@ import type { NeoxModel } from '../../src-main/models/neox-model';
 import { SaeOps } from '../../src-main/circuits/sae-ops';
 import type { CircuitContext } from '../../src-main/circuits/state';
 import type { PreparedExample } from '../../src-main/circuits/discover';
-import { type AblationKind, type CircuitMask, type ForcedErrors, ablationValues, answerMetric, resampleDraw, runWithAblations } from '../../src-main/circuits/ablation';
+import { type AblationKind, type CircuitMask, type ForcedErrors, ablatedForward, ablationValues, answerMetric, metricsWithAblations, resampleDraw, runWithAblations } from '../../src-main/circuits/ablation';
 import { type ErrorVariant, type Faithfulness, circuitMasks, evaluateCircuit, evaluatedSubmodules } from '../../src-main/circuits/evaluate';
 import { type AblateMode, type NodeRef, ablateNodes } from '../../src-main/circuits/experiment';
 import { CIRCUIT_FORMAT, CIRCUIT_VERSION, type CircuitFile, type CircuitNode, nodeId } from '../../src-main/circuits/circuit-file';
@@ -28,6 +28,8 @@ import { noopContext } from '../../src-main/util/job-context';
 import { readSafetensors } from '../../src-main/models/safetensors';
 import { loadSaeSet } from '../../src-main/saes/load';
 import { loadAgreementFile } from '../../src-main/data/agreement';
+import { straightforwardAblatedForward } from '../reference/ablation-straightforward';
+import { ablatedRunsLimits } from '../../src-main/circuits/ablated-runs';
 import { type DenseModel, type DenseSource, denseAblatedLogits, denseCircuitSets, denseRunMetric, denseSweep } from '../reference/ablation-dense';
 
 let dir: string;
@@ -82,12 +84,12 @@ function denseSource(kind: AblationKind, seed: number): DenseSource {
 }
 
 /** A random [rows][F+1] set per submodule, as the library's masks and as the oracle's booleans. */
-function randomSets(subs: string[], rows: number, seed: number, features = F): { mask: CircuitMask; sets: Map<string, boolean[][]> } {
+function randomSets(subs: string[], rows: number, seed: number, features = F, density = 0.5): { mask: CircuitMask; sets: Map<string, boolean[][]> } {
   const rnd = mulberry32(seed);
   const mask: CircuitMask = new Map();
   const sets = new Map<string, boolean[][]>();
   for (const sub of subs) {
-    const keep = Array.from({ length: rows }, () => Uint8Array.from({ length: features + 1 }, () => (rnd() < 0.5 ? 1 : 0)));
+    const keep = Array.from({ length: rows }, () => Uint8Array.from({ length: features + 1 }, (_, i) => (rnd() < (i === features ? 0.5 : density) ? 1 : 0)));
     mask.set(sub, { keep });
     sets.set(sub, keep.map((r) => Array.from(r, (v) => v === 1)));
   }
@@ -203,6 +205,68 @@ describe('runWithAblations against the dense oracle', () => {
       }
     });
   }
+
+  it('many runs at once (metricsWithAblations): sparse, dense and shared masks, each equal to its own pass and to the oracle', async () => {
+    const clean = model.batchFromIds(examples.map((e) => e.clean));
+    const patch = model.batchFromIds(examples.map((e) => e.patch!));
+    const metric = answerMetric(examples);
+    for (const ablation of ['mean', 'resample'] as const) {
+      const values = await ablationValues(ctx, patch, subs, ablation, 3);
+      // Few kept features (the needed ones are encoded alone), most kept, half, and one mask
+      // that agrees with another on the first layer only (runs share that layer's state).
+      const cases = [
+        randomSets(subs, 1, 60, F, 0.04),
+        randomSets(subs, S, 61, F, 0.96),
+        randomSets(subs, S, 62, F, 0.5),
+      ];
+      const mixed = randomSets(subs, 1, 63, F, 0.04);
+      for (const sub of subs.slice(0, 3)) mixed.mask.set(sub, cases[0].mask.get(sub)!), mixed.sets.set(sub, cases[0].sets.get(sub)!);
+      cases.push(mixed);
+      const runs = cases.flatMap((c) => [false, true].flatMap((complement) => [null, 'kept'].map((force) => ({ c, opts: { complement, forceErrors: force as ForcedErrors | null } }))));
+      const together = await metricsWithAblations(ctx, clean, metric, values, runs.map((r) => ({ masks: r.c.mask, opts: r.opts })));
+      for (const [i, r] of runs.entries()) {
+        const alone = await runWithAblations(ctx, clean, metric, values, r.c.mask, r.opts);
+        expect(maxAbsDiff(together[i], alone), `run ${i} alone`).toBeLessThan(1e-5);
+        const want = denseRunMetric(dense, examples, { submodules: subs, keep: r.c.sets, complement: r.opts.complement, force: r.opts.forceErrors, source: denseSource(ablation, 3) });
+        const d = maxAbsDiff(together[i], want);
+        worst.metric = Math.max(worst.metric, d);
+        expect(d, `${ablation} run ${i}`).toBeLessThan(2e-5);
+      }
+    }
+  });
+
+  it('chunked: examples in slices, segments and encoder calls in small pieces give the same metrics', async () => {
+    const clean = model.batchFromIds(examples.map((e) => e.clean));
+    const patch = model.batchFromIds(examples.map((e) => e.patch!));
+    const metric = answerMetric(examples);
+    const values = await ablationValues(ctx, patch, subs, 'resample', 3);
+    const runs = [randomSets(subs, S, 65, F, 0.3), randomSets(subs, 1, 66, F, 0.7)].flatMap((c) => [false, true].map((complement) => ({ masks: c.mask, opts: { complement, forceErrors: null } })));
+    const whole = await metricsWithAblations(ctx, clean, metric, values, runs);
+    const saved = { ...ablatedRunsLimits };
+    Object.assign(ablatedRunsLimits, { passTokens: 2 * S * runs.length, segmentTokens: 3 * S * B, encodeRows: 5 });
+    try {
+      const chunked = await metricsWithAblations(ctx, clean, metric, values, runs);
+      runs.forEach((_, i) => expect(maxAbsDiff(chunked[i], whole[i]), `run ${i}`).toBeLessThan(1e-5));
+    } finally {
+      Object.assign(ablatedRunsLimits, saved);
+    }
+  });
+
+  it('the full ablated stream (ablatedForward) equals the straightforward pass at every position; lastOnly at the last', async () => {
+    const clean = model.batchFromIds(examples.map((e) => e.clean));
+    const patch = model.batchFromIds(examples.map((e) => e.patch!));
+    const values = await ablationValues(ctx, patch, subs, 'mean', 3);
+    const { mask } = randomSets(subs, S, 64, F, 0.04);
+    const all = await ablatedForward(ctx, clean, values, mask, { complement: false, forceErrors: null });
+    const last = await ablatedForward(ctx, clean, values, mask, { complement: false, forceErrors: null }, { lastOnly: true });
+    const want = await straightforwardAblatedForward(ctx, clean, values, mask, { complement: false, forceErrors: null });
+    expect(maxAbsDiff(all.data, want.data)).toBeLessThan(2e-5 * Math.max(1, ...Array.from(want.data, Math.abs)));
+    const D = all.shape[2];
+    for (let b = 0; b < B; b++) {
+      const o = (b * S + S - 1) * D;
+      expect(maxAbsDiff(last.data.subarray(o, o + D), all.data.subarray(o, o + D))).toBeLessThan(1e-5);
+    }
+  });
 
   it('position-resolved masks act per position: the same flags broadcast to every position give a different metric', async () => {
     const { sets } = randomSets(subs, S, 41);

@@ -375,4 +375,19 @@ describe('SAE quality on load', () => {
       expect(r.meanL0).toBeCloseTo(want.meanL0, 5);
     }
   });
+
+  it('taken from discovery\'s own clean and patch passes, equals a pass of its own on the same prefixes', async () => {
+    const { measureSaeQuality, SaeQualityCollector } = await import('../../src-main/circuits/sae-quality');
+    const chosen = new Set([0, 2]); // one in each of two batches
+    const collector = new SaeQualityCollector(ctx, chosen);
+    await discover(ctx, examples, { method: 'ig', steps: 2, aggregation: 'sum', nodeThreshold: 0.1, batchSize: 2, nodesOnly: true, onBatch: (b) => collector.add(b) });
+    const got = collector.rows();
+    const own = await measureSaeQuality(ctx, model.batchFromIds([...chosen].flatMap((i) => [examples[i].clean, examples[i].patch!])));
+    expect(got.map((r) => r.submodule)).toEqual(own.map((r) => r.submodule));
+    for (const [i, r] of got.entries()) {
+      expect(r.tokens).toBe(own[i].tokens);
+      expect(r.meanL0).toBeCloseTo(own[i].meanL0, 6);
+      expect(r.varianceExplained).toBeCloseTo(own[i].varianceExplained, 5);
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningServer, startServer } from '../../src-main/cli/commands/serve';
+import { MAX_MESSAGE_BYTES } from '../../src-main/api/ws-server';
 
 let root: string;
 let server: RunningServer;
@@ -45,11 +46,11 @@ async function appInfo(ws: WebSocket): Promise<unknown> {
 }
 
 describe('sfc serve: one faulty client', () => {
-  it('a frame over the size limit closes that socket with 1009; the others are still served', async () => {
+  it('a frame over the size limit (128 MiB + 1 MiB) closes that socket with 1009; the others are still served', async () => {
     const good = await connect();
     const bad = await connect();
     const code = closed(bad);
-    bad.send('x'.repeat((1 << 20) + 1));
+    bad.send('x'.repeat(MAX_MESSAGE_BYTES + 1));
     expect(await code).toBe(1009);
     expect(good.readyState).toBe(WebSocket.OPEN);
     expect(await appInfo(good)).toMatchObject({ type: 'reply', id: 1, ok: true });

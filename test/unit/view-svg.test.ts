@@ -159,7 +159,7 @@ describe('wrapLabel and escapeXml', () => {
   it('wraps on words, breaks ids after the slash, ends a cut label with …', () => {
     expect(wrapLabel('promotes plural verb forms', 16)).toEqual(['promotes plural', 'verb forms']);
     expect(wrapLabel('resid_2/31098', 10)).toEqual(['resid_2/', '31098']);
-    expect(wrapLabel('end of singular NP, promotes singular verbs', 16)).toEqual(['end of singular', 'NP, promotes…']);
+    expect(wrapLabel('start of plural NP, boosts plural verbs', 16)).toEqual(['start of plural', 'NP, boosts…']);
     expect(wrapLabel('short', 16)).toEqual(['short']);
   });
 

@@ -91,6 +91,8 @@ export const discoverCommand: Command = {
       edges: c.edges?.length ?? null,
       totalEffect: c.totalEffect,
       seconds: res.seconds,
+      /** Loading and each batch, in seconds (the first batch also compiles the graphs). */
+      timings: res.timings,
       data: res.dataReport,
       saeQuality: res.saeQuality,
       notes: res.notes,

@@ -2,7 +2,6 @@ import type { Command } from '../command';
 import { UsageError } from '../command';
 import { DB_OPTION, parseId, withStore } from '../store';
 import { checkWritable, writeFileAtomic } from '../../util/atomic-write';
-import { formatAnnotationJsonl } from '../../data/annotations';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -19,9 +18,8 @@ export const exportCommand: Command = {
     await withStore(values, (store) => {
       if (values.annotations) {
         const set = store.library.saeSet(id);
-        const rows = store.annotations.all(set.sha256);
-        writeFileAtomic(out, formatAnnotationJsonl(rows.map((a) => ({ submodule: a.submodule, feature: a.feature, annotation: a.text, notes: a.notes }))));
-        console.log(`wrote ${rows.length} annotations of SAE set ${id} '${set.name}' to ${out}`);
+        writeFileAtomic(out, store.annotations.jsonl(set.sha256));
+        console.log(`wrote ${store.annotations.all(set.sha256).length} annotations of SAE set ${id} '${set.name}' to ${out}`);
         return;
       }
       const c = store.circuits.get(id);

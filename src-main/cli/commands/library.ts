@@ -13,15 +13,7 @@ export const libraryCommand: Command = {
     await withStore(values, (store) => {
       const search = values.search as string | undefined;
       const tag = values.tag as string | undefined;
-      const q = search?.toLowerCase();
-      const match = (x: { name: string; tags: string[] }): boolean => (!q || x.name.toLowerCase().includes(q)) && (!tag || x.tags.includes(tag));
-      const lib = {
-        db: store.path,
-        models: store.library.models().filter(match),
-        saeSets: store.library.saeSets().filter(match),
-        datasets: store.library.datasets().filter(match),
-        circuits: store.circuits.list({ search, tag }),
-      };
+      const lib = { db: store.path, ...store.library.find({ search, tag }), circuits: store.circuits.list({ search, tag }) };
       if (values.json) return console.log(JSON.stringify(lib));
       const tags = (t: string[]): string => (t.length ? `  [${t.join(', ')}]` : '');
       console.log(`store: ${store.path}`);

@@ -6,6 +6,7 @@
 import type {
   ApiError,
   CallName,
+  EventName,
   EventPayload,
   JobName,
   Request,
@@ -36,6 +37,9 @@ interface PendingJob {
   onProgress?: (fraction: number | null, message: string) => void;
 }
 
+/** The store's import cap (src-main/store/import.ts); the WebSocket server takes messages that size. */
+export const MAX_IMPORT_BYTES = 64 << 20;
+
 export interface JobOptions {
   onProgress?: (fraction: number | null, message: string) => void;
   signal?: AbortSignal;
@@ -44,7 +48,11 @@ export interface JobOptions {
 export class ApiClient {
   private readonly jobs = new Map<string, PendingJob>();
 
-  constructor(private readonly bridge: SfcBridge) {
+  /** @param transport IPC (the desktop app) or the served UI's WebSocket. */
+  constructor(
+    private readonly bridge: SfcBridge,
+    readonly transport: 'ipc' | 'ws' = 'ipc',
+  ) {
     bridge.on('job.progress', (p) => {
       const { jobId, fraction, message } = p as EventPayload<'job.progress'>;
       this.jobs.get(jobId)?.onProgress?.(fraction, message);
@@ -59,6 +67,20 @@ export class ApiClient {
       this.jobs.get(jobId)?.reject(new ApiCallError(error));
       this.jobs.delete(jobId);
     });
+  }
+
+  /** Listens to a host event (e.g. the desktop menu's `app.command`); returns the unsubscribe. */
+  on<E extends EventName>(event: E, cb: (payload: EventPayload<E>) => void): () => void {
+    return this.bridge.on(event, (p) => cb(p as EventPayload<E>));
+  }
+
+  /** A dropped file's path in the desktop app (the preload's webUtils); null in the browser. */
+  pathForFile(file: File): string | null {
+    try {
+      return this.bridge.pathForFile?.(file) || null;
+    } catch {
+      return null; // not a file from disk (e.g. made by a page script)
+    }
   }
 
   async call<C extends CallName>(channel: C, request: Request<C>): Promise<Response<C>> {

@@ -1,14 +1,14 @@
 import React from 'react';
-import { useWorkbench } from '../state';
+import { useAppState } from '../state/context';
 
 export function EngineInfo(): React.JSX.Element {
-  const { state } = useWorkbench();
-  const info = state.appInfo;
+  const info = useAppState((s) => s.appInfo);
+  const error = useAppState((s) => s.appInfoError);
   return (
-    <section className="panel" data-testid="engine-info">
-      <h2>Engine</h2>
-      {state.appInfoError && <p className="error">{state.appInfoError}</p>}
-      {!info && !state.appInfoError && <p className="muted">…</p>}
+    <details className="panel engine" data-testid="engine-info">
+      <summary>Engine</summary>
+      {error && <p className="error">{error}</p>}
+      {!info && !error && <p className="muted">…</p>}
       {info && (
         <dl>
           <dt>Runtime</dt>
@@ -27,6 +27,6 @@ export function EngineInfo(): React.JSX.Element {
           <dd className="path">{info.model ?? 'none configured'}</dd>
         </dl>
       )}
-    </section>
+    </details>
   );
 }

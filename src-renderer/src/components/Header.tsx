@@ -1,14 +1,14 @@
 import React from 'react';
-import { useWorkbench } from '../state';
+import { useAppState } from '../state/context';
 
 export function Header(): React.JSX.Element {
-  const { state } = useWorkbench();
-  const { status, detail } = state.connection;
+  const appInfo = useAppState((s) => s.appInfo);
+  const { status, detail } = useAppState((s) => s.connection);
   return (
     <header className="header">
       <h1>SFC Workbench</h1>
       <span className="version" data-testid="app-version">
-        {state.appInfo ? `v${state.appInfo.version}` : ''}
+        {appInfo ? `v${appInfo.version}` : ''}
       </span>
       <span className={`status status-${status}`} data-testid="connection-status" data-status={status} title={detail ?? ''}>
         {status}

@@ -1,12 +1,14 @@
 import React, { useState } from 'react';
-import { useWorkbench } from '../state';
+import { useActions, useAppState } from '../state/context';
 
 /** Shown only when the host has a model configured: its info and a next-token predictor. */
 export function ModelPanel(): React.JSX.Element | null {
-  const { state, actions } = useWorkbench();
+  const actions = useActions();
+  const configured = useAppState((s) => s.appInfo?.model ?? null);
+  const model = useAppState((s) => s.model);
+  const predict = useAppState((s) => s.predict);
   const [text, setText] = useState('The keys to the cabinet');
-  const { model, predict } = state;
-  if (!state.appInfo?.model) return null;
+  if (!configured) return null;
 
   return (
     <section className="panel" data-testid="model-panel">
