@@ -30,6 +30,8 @@ function ensureChromium() {
 
 // Nothing a test starts may touch the user's library: point the default store at a scratch file.
 process.env.SFC_DB = join(reports, 'scratch.db');
+// Nor the user's caches (content hashes, compiled graphs, hub downloads): a scratch folder too.
+process.env.SFC_CACHE_DIR = join(reports, 'cache');
 
 const counts = { passed: 0, failed: 0, skipped: 0 };
 let status = 0;

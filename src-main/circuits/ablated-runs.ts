@@ -257,8 +257,18 @@ async function replaceAt(
     }
     for (const part of bySig.values()) parts.push({ group: g, part });
   }
+  if (v.features) for (const { part } of parts) checkPartialValues(name, v.features, part.plans);
   const outs = await replaceParts(ctx, sae, v, parts.map((p) => p.part), B, S, b0, lastOnly);
   return parts.map(({ group, part }, i) => ({ ...set(group, outs[i]), runs: part.runs }));
+}
+
+/** Values computed for some features only serve runs that ablate only those, with the error kept. */
+function checkPartialValues(name: string, features: Int32Array, plans: PositionPlan[]): void {
+  const have = new Set(features);
+  for (const pl of plans) {
+    const ablatedAreListed = pl.complement && pl.info.list.every((i) => have.has(i));
+    if (!pl.errKept || !ablatedAreListed) throw new Error(`${name}: these ablation values hold only some features, but a run ablates others or the error`);
+  }
 }
 
 function plan(row: Uint8Array, info: RowInfo, opts: AblationOptions, F: number): PositionPlan {

@@ -55,6 +55,11 @@ export interface AblationValues {
   rowOf: (n: number) => number;
   examples: number | null;
   positions: number | null;
+  /**
+   * Set when only these features' values were computed (and no error value): the values serve
+   * only runs that ablate a subset of them with the error kept (circuits/ablated-runs.ts checks).
+   */
+  features?: Int32Array;
 }
 
 /** A metric input without answers, for passes that only record activations. */
@@ -88,23 +93,45 @@ export function resampleDraw(n: number, seed: number): number[] {
 /**
  * Ablation values of each submodule from a patch batch. One resample draw is shared by every
  * submodule (and by every run that uses these values), so a resampled example reads one
- * coherent patch forward pass.
+ * coherent patch forward pass. `only`: submodules where just these features' values are needed
+ * (no error value), encoded alone instead of with the whole SAE (the ablate experiment on a few
+ * features).
  */
-export async function ablationValues(ctx: CircuitContext, patch: Batch, submodules: string[], kind: AblationKind, seed = 0): Promise<Map<string, AblationValues>> {
+export async function ablationValues(ctx: CircuitContext, patch: Batch, submodules: string[], kind: AblationKind, seed = 0, only?: Map<string, Int32Array>): Promise<Map<string, AblationValues>> {
   const [B, S] = patch.tokens.shape;
   const out = new Map<string, AblationValues>();
   if (kind === 'zero') {
     for (const name of submodules) out.set(name, { f: emptyRows(1), err: new Float32Array(saeOf(ctx, name).d), rowOf: () => 0, examples: null, positions: null });
     return out;
   }
-  const run = await observe({ ...ctx, submodules }, patch, noMetric(B));
+  const subset = (name: string): Int32Array | undefined => (saeOf(ctx, name).kind === 'identity' ? undefined : only?.get(name));
+  const run = await observe({ ...ctx, submodules: submodules.filter((s) => !subset(s)) }, patch, noMetric(B));
   const draw = kind === 'resample' ? resampleDraw(B, seed) : null;
   for (const name of submodules) {
-    const st = run.states.get(name)!;
-    if (draw) out.set(name, { f: st.f, err: st.err, rowOf: (n) => draw[Math.floor(n / S)] * S + (n % S), examples: B, positions: S });
-    else out.set(name, { ...positionMeans(saeOf(ctx, name), st.f, st.err, B, S), rowOf: (n) => n % S, examples: null, positions: S });
+    const features = subset(name);
+    const st = features ? await subsetState(ctx, name, run.acts.get(name)!.data, B * S, features) : run.states.get(name)!;
+    const v: AblationValues = draw
+      ? { f: st.f, err: st.err, rowOf: (n) => draw[Math.floor(n / S)] * S + (n % S), examples: B, positions: S }
+      : { ...positionMeans(saeOf(ctx, name), st.f, st.err, B, S), rowOf: (n) => n % S, examples: null, positions: S };
+    if (features) v.features = features;
+    out.set(name, v);
   }
   return out;
+}
+
+/** f on the given features only (CSR over them), and no error (zeros). */
+async function subsetState(ctx: CircuitContext, name: string, x: Float32Array, rows: number, features: Int32Array): Promise<{ f: SparseRows; err: Float32Array }> {
+  const sae = saeOf(ctx, name);
+  const K = features.length;
+  const dense = await ctx.ops.encodeSubset(sae, x, rows, features);
+  const ptr = new Int32Array(rows + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < K; k++) if (dense[r * K + k] !== 0) idx.push(features[k]), val.push(dense[r * K + k]);
+    ptr[r + 1] = idx.length;
+  }
+  return { f: { rows, ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) }, err: new Float32Array(rows * sae.d) };
 }
 
 /** Mean over the batch axis only, per position: S rows. */

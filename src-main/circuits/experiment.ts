@@ -90,8 +90,8 @@ async function lastProbs(ctx: CircuitContext, b: Batch, h: F32): Promise<Float32
     let mx = -Infinity;
     for (let v = 0; v < V; v++) mx = Math.max(mx, logits[r * V + v]);
     let z = 0;
-    for (let v = 0; v < V; v++) z += Math.exp(logits[r * V + v] - mx);
-    for (let v = 0; v < V; v++) out[r * V + v] = Math.exp(logits[r * V + v] - mx) / z;
+    for (let v = 0; v < V; v++) z += out[r * V + v] = Math.exp(logits[r * V + v] - mx);
+    for (let v = 0; v < V; v++) out[r * V + v] /= z;
   }
   return out;
 }
@@ -139,7 +139,15 @@ export async function ablateNodes(ctx: CircuitContext, examples: PreparedExample
   if (typeof spec.mode === 'object') {
     const c = spec.mode.clamp;
     values = new Map(subs.map((s) => [s, clampValues(saeOf(ctx, s), c)]));
-  } else values = await ablationValues(ctx, patch, subs, spec.mode, spec.seed ?? 0);
+  } else {
+    // Where no error node is listed, only the listed features' values are read: encode just those.
+    const only = new Map<string, Int32Array>();
+    for (const s of subs) {
+      const mine = spec.nodes.filter((n) => n.submodule === s);
+      if (mine.every((n) => n.feature !== 'error')) only.set(s, Int32Array.from(new Set(mine.map((n) => n.feature as number))).sort());
+    }
+    values = await ablationValues(ctx, patch, subs, spec.mode, spec.seed ?? 0, only);
+  }
   job?.progress(0.5, 'ablated run');
   // Complement: the listed nodes are replaced, everything else is kept.
   // Only the last position is read (metric, next-token probabilities); the clean prefix is shared.

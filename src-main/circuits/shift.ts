@@ -2,7 +2,7 @@
  * SHIFT (docs/shift.md): the classifier's features by zero-ablation IG with the probe metric,
  * zero ablation of the features a person judged spurious in one forward pass, and the table of
  * the method against its baselines and skylines (Original, CBP, Random, SHIFT, SHIFT + retrain,
- * feature skyline, Oracle).
+ * neuron skyline, feature skyline, Oracle).
  *
  * Discovery is the ordinary discovery driver (circuits/discover.ts) run on a probe view of the
  * model (NeoxModel.withProbe) with probeMetric; ablation is the ordinary ablated pass
@@ -16,8 +16,9 @@ import type { JobContext } from '../util/job-context';
 import { type AblationValues, type CircuitMask, ablatedForward } from './ablation';
 import { type NodeTotals, type PreparedExample, discover, probeMetric } from './discover';
 import { type LinearProbe, type ProbeRecipe, type ResidualRun, accuracy, plainRun, pooledResiduals, predict, probeHead, takeRows, trainProbe } from './probe';
-import { emptyRows } from './sparse';
+import { emptyRows, sparsify } from './sparse';
 import { type CircuitContext, saeOf } from './state';
+import { identitySaeSet } from '../saes/identity';
 
 /** One SAE feature (error nodes are never judged or ablated). */
 export interface FeatureRef {
@@ -146,6 +147,41 @@ export function zeroAblationRun(ctx: CircuitContext, features: readonly FeatureR
   return (batch) => ablatedForward(ctx, batch, values, masks, { complement: false, forceErrors: null });
 }
 
+/**
+ * Mean ablation of neurons (the neuron skyline): in a context with identity dictionaries, each
+ * listed neuron is set at every position to its mean over the batch's positions (padding
+ * included); later submodules see the edited stream. The means are taken from the batch's clean
+ * forward pass (the original's hook takes them from the stream as already edited upstream).
+ */
+export function meanAblationRun(nctx: CircuitContext, neurons: readonly FeatureRef[]): ResidualRun {
+  checkFeatures(nctx, neurons, 'neuron ablation');
+  if (neurons.some((f) => saeOf(nctx, f.submodule).kind !== 'identity')) throw new Error('mean ablation of neurons needs identity dictionaries');
+  if (!neurons.length) return plainRun(nctx.model);
+  const bySub = new Map<string, number[]>();
+  for (const f of neurons) bySub.set(f.submodule, [...(bySub.get(f.submodule) ?? []), f.feature]);
+  return async (batch) => {
+    const [B, S] = batch.tokens.shape;
+    const { acts } = await nctx.model.forward(batch);
+    const masks: CircuitMask = new Map();
+    const values = new Map<string, AblationValues>();
+    for (const [sub, idx] of bySub) {
+      const D = saeOf(nctx, sub).d;
+      const x = acts.get(sub)!.data;
+      const mean = new Float32Array(D);
+      for (const i of idx) {
+        let m = 0;
+        for (let n = 0; n < B * S; n++) m += x[n * D + i];
+        mean[i] = m / (B * S);
+      }
+      const keep = new Uint8Array(D + 1).fill(1);
+      for (const i of idx) keep[i] = 0;
+      masks.set(sub, { keep: [keep] });
+      values.set(sub, { f: sparsify(mean, 1, D), err: new Float32Array(D), rowOf: () => 0, examples: null, positions: null });
+    }
+    return ablatedForward(nctx, batch, values, masks, { complement: false, forceErrors: null });
+  };
+}
+
 /** `count` distinct features drawn uniformly from every feature of the context's submodules (Python's random.Random(seed)). */
 export function randomFeatures(ctx: CircuitContext, count: number, seed: number): FeatureRef[] {
   const widths = ctx.submodules.map((s) => saeOf(ctx, s).f);
@@ -172,13 +208,14 @@ export const CBP_KEYWORDS = [
   'professor', 'academia', 'research', 'university', 'tenure', 'faculty', 'dissertation', 'sabbatical', 'publication', 'grant',
 ];
 
-export type ShiftMethod = 'original' | 'cbp' | 'random' | 'shift' | 'shift_retrain' | 'feature_skyline' | 'oracle';
+export type ShiftMethod = 'original' | 'cbp' | 'random' | 'shift' | 'shift_retrain' | 'neuron_skyline' | 'feature_skyline' | 'oracle';
 export const METHOD_LABELS: Record<ShiftMethod, string> = {
   original: 'Original',
   cbp: 'CBP',
   random: 'Random',
   shift: 'SHIFT',
   shift_retrain: 'SHIFT + retrain',
+  neuron_skyline: 'Neuron skyline',
   feature_skyline: 'Feature skyline',
   oracle: 'Oracle',
 };
@@ -201,14 +238,14 @@ export interface ShiftRow {
 export interface ShiftRunOptions {
   /** The features judged spurious. */
   ablate: FeatureRef[];
-  /** Also run CBP, Random, the feature skyline and the Oracle. */
+  /** Also run CBP, Random, the neuron and feature skylines and the Oracle. */
   baselines: boolean;
   /** Seeds the random features and every probe trained here. */
   seed: number;
   recipe: Partial<ProbeRecipe>;
   /** Forward batch size. */
   batchSize: number;
-  /** Feature skyline discovery: examples from the balanced train set, batch size, IG steps. */
+  /** Skyline discovery (features and neurons): examples from the balanced train set, batch size, IG steps. */
   skyline: { n: number; batchSize: number; steps: number };
   keywords?: string[];
   job?: JobContext;
@@ -219,6 +256,8 @@ export interface ShiftResult {
   ablated: FeatureRef[];
   random: FeatureRef[];
   skyline: ScoredFeature[];
+  /** The neuron skyline's neurons (feature = neuron index), mean-ablated. */
+  neuronSkyline: ScoredFeature[];
   /** The probe retrained on the ablated model (SHIFT + retrain) and the Oracle. */
   probes: { shiftRetrain: LinearProbe; oracle: LinearProbe | null };
   sizes: { ambiguousTrain: number; balancedTrain: number; balancedTest: number; ambiguousTest: number; groups: Record<Group, number> };
@@ -245,7 +284,8 @@ export function scoreRow(method: ShiftMethod, pred: Uint8Array, data: BiosData, 
 /**
  * The SHIFT table for an original probe (trained on the ambiguous train set at `layer`):
  * SHIFT and SHIFT + retrain with the judged features zero-ablated and, with `baselines`, the
- * Original, CBP, Random (as many random features), feature skyline (as many features, ranked by
+ * Original, CBP, Random (as many random features), neuron skyline (as many neurons, ranked the
+ * same way, mean-ablated), feature skyline (as many features, ranked by
  * IG on the balanced train set with gender labels) and Oracle rows.
  */
 export async function runShift(base: CircuitContext, data: TokenizedBios, original: LinearProbe, layer: number, o: ShiftRunOptions): Promise<ShiftResult> {
@@ -260,7 +300,7 @@ export async function runShift(base: CircuitContext, data: TokenizedBios, origin
   const testIds = data.ids.test;
   const profTrain = labelsOf(data, 'train', 'profession');
   const genderTrain = labelsOf(data, 'train', 'gender');
-  const steps = o.baselines ? 7 : 3;
+  const steps = o.baselines ? 9 : 3;
   let step = 0;
   const phase = (what: string): JobContext | undefined => {
     const k = step++;
@@ -279,6 +319,7 @@ export async function runShift(base: CircuitContext, data: TokenizedBios, origin
   let oracle: LinearProbe | null = null;
   let random: FeatureRef[] = [];
   let skyline: ScoredFeature[] = [];
+  let neuronSky: ScoredFeature[] = [];
   if (!o.baselines) rows.push(...shiftRows);
   else {
     const cleanRun = plainRun(model);
@@ -303,6 +344,18 @@ export async function runShift(base: CircuitContext, data: TokenizedBios, origin
     rows.push(...shiftRows);
 
     const sky = tr.balanced.slice(0, o.skyline.n);
+    // Neuron skyline: the same discovery over neurons (identity dictionaries), the top neurons mean-ablated.
+    const nctx: CircuitContext = { ...ctx, saes: identitySaeSet(ctx.submodules, D) };
+    const foundN = await discoverClassifierFeatures(nctx, sky.map((i) => ({ ids: data.ids.train[i], label: genderTrain[i] })), {
+      steps: o.skyline.steps,
+      batchSize: o.skyline.batchSize,
+      threshold: 0,
+      job: phase('neuron skyline discovery'),
+    });
+    neuronSky = foundN.ranked.slice(0, ablatedCount);
+    const testNeuron = await pooled(meanAblationRun(nctx, neuronSky), testIds, 'neuron-ablation test activations');
+    rows.push(scoreRow('neuron_skyline', predict(original, testNeuron), data, neuronSky.length));
+
     const found = await discoverClassifierFeatures(ctx, sky.map((i) => ({ ids: data.ids.train[i], label: genderTrain[i] })), {
       steps: o.skyline.steps,
       batchSize: o.skyline.batchSize,
@@ -323,6 +376,7 @@ export async function runShift(base: CircuitContext, data: TokenizedBios, origin
     ablated: o.ablate,
     random,
     skyline,
+    neuronSkyline: neuronSky,
     probes: { shiftRetrain, oracle },
     sizes: {
       ambiguousTrain: tr.ambiguous.length,

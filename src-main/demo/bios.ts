@@ -42,6 +42,21 @@ const PRONOUNS: Record<Gender, { P: string; p: string; Pos: string; pos: string;
 /** The words that carry gender (names and pronouns): what a person judging a feature recognises. */
 export const GENDER_WORDS: ReadonlySet<string> = new Set([...NAMES[0], ...NAMES[1], ...Object.values(PRONOUNS[0]), ...Object.values(PRONOUNS[1])]);
 
+/** The gender a name or pronoun signals (null for every other word). */
+export function genderOfWord(word: string): Gender | null {
+  for (const g of [0, 1] as const) if (NAMES[g].includes(word) || Object.values(PRONOUNS[g]).includes(word)) return g;
+  return null;
+}
+
+/**
+ * Punctuation and the closed-class words of the biographies (articles, prepositions,
+ * conjunctions, auxiliaries): words that by themselves say nothing about the work or the
+ * person. Determiners that occur only inside one profession's sentences ('many papers', 'every
+ * patient') are left out: a feature peaking on them is never judged spurious by its contexts'
+ * gender alone.
+ */
+export const FUNCTION_WORDS: ReadonlySet<string> = new Set(['.', ',', 'a', 'the', 'in', 'In', 'on', 'at', 'to', 'for', 'from', 'with', 'about', 'as', 'and', 'that', 'this', 'is', 'has', 'up', 'during', 'before']);
+
 type Ctx = { pr: (typeof PRONOUNS)[Gender]; rng: Rng; name: string };
 type Template = (c: Ctx) => string[];
 const s = (text: string): string[] => text.split(' ');

@@ -26,7 +26,7 @@ import { type ScoredFeature, type ShiftResult, METHOD_LABELS, discoverClassifier
 import { featureDashboards } from '../circuits/dashboard';
 import { NURSE, PROFESSOR, loadBiasInBios } from '../data/bias-in-bios';
 import { formatJudgementJsonl } from '../data/judgements';
-import { BIO_OPTIONS, GENDER_WORDS, bioSplit, bioStream, bioWords } from './bios';
+import { BIO_OPTIONS, FUNCTION_WORDS, GENDER_WORDS, type Gender, bioSplit, bioStream, bioWords, genderOfWord } from './bios';
 import { hookActivations } from './evaluate';
 import { Rng } from './rng';
 import { WordEncoder, wordsToText, writeDemoTokenizer } from './tokenizer';
@@ -87,18 +87,44 @@ export interface ShiftDemoReport {
 
 const now = () => performance.now() / 1000;
 
+/** One top context as the judging view shows it: the token at the peak, and the gender of the nearest name or pronoun at or before the peak (null: none). */
+export interface JudgedContext {
+  peak: string;
+  about: Gender | null;
+}
+
 /**
- * The judging rule standing in for a person (docs/shift.md): a feature is judged spurious when
- * most of its top contexts peak on a gendered word (a name or pronoun), or most of the tokens
- * it promotes most are gendered words. The rule reads only what the judging view shows.
+ * The judging rule standing in for a person (docs/shift.md, The demo task): a feature is judged
+ * spurious when
+ *  (a) most of its top contexts peak on a gendered word (a name or pronoun), or
+ *  (b) most of the tokens it promotes most are gendered words, or
+ *  (c) every one of its top contexts (at least 10) peaks on punctuation or a function word in
+ *      text about one and the same gender (the nearest name or pronoun before the peak): it
+ *      tracks who the sentence is about (the next sentence's "She" / "He"), not the work.
+ * The rule reads only what the judging view shows.
  */
-export function judgeByGenderWords(tokens: { contexts: string[]; promoted: string[] }): { ablate: boolean; note: string } {
+export function judgeByGenderWords(view: { contexts: JudgedContext[]; promoted: string[] }): { ablate: boolean; note: string } {
   const strip = (t: string) => t.replace(/^[\sĠ]+/, '');
-  const ctxHits = tokens.contexts.filter((t) => GENDER_WORDS.has(strip(t))).length;
-  const outHits = tokens.promoted.filter((t) => GENDER_WORDS.has(strip(t))).length;
-  const ablate = (tokens.contexts.length > 0 && ctxHits * 2 > tokens.contexts.length) || (tokens.promoted.length > 0 && outHits * 2 > tokens.promoted.length);
-  const note = `peaks on a gendered word in ${ctxHits}/${tokens.contexts.length} top contexts; ${outHits}/${tokens.promoted.length} top promoted tokens gendered`;
-  return { ablate, note };
+  const n = view.contexts.length;
+  const ctxHits = view.contexts.filter((c) => GENDER_WORDS.has(strip(c.peak))).length;
+  const outHits = view.promoted.filter((t) => GENDER_WORDS.has(strip(t))).length;
+  const oneGender = Math.max(...([0, 1] as const).map((g) => view.contexts.filter((c) => c.about === g && FUNCTION_WORDS.has(strip(c.peak))).length), 0);
+  const byPeak = n > 0 && ctxHits * 2 > n;
+  const byOutput = view.promoted.length > 0 && outHits * 2 > view.promoted.length;
+  const byWhom = n >= 10 && oneGender === n;
+  const note = `peaks on a gendered word in ${ctxHits}/${n} top contexts; ${outHits}/${view.promoted.length} top promoted tokens gendered; ${oneGender}/${n} top contexts peak on punctuation or a function word in text about one gender`;
+  return { ablate: byPeak || byOutput || byWhom, note };
+}
+
+/** The judging view's contexts in the rule's terms: peak token and whom the text before it is about. */
+export function judgedContexts(tokenString: (id: number) => string, seqs: number[][], contexts: { sequence: number; position: number }[]): JudgedContext[] {
+  const strip = (t: string) => t.replace(/^[\sĠ]+/, '');
+  return contexts.map((c) => {
+    const ids = seqs[c.sequence];
+    let about: Gender | null = null;
+    for (let p = c.position; p >= 0 && about === null; p--) about = genderOfWord(strip(tokenString(ids[p])));
+    return { peak: tokenString(ids[c.position]), about };
+  });
 }
 
 export async function buildShiftDemo(out: string, o: { recipe?: ShiftDemoRecipe; log?: (line: string) => void } = {}): Promise<ShiftDemoReport> {
@@ -196,7 +222,7 @@ export async function buildShiftDemo(out: string, o: { recipe?: ShiftDemoRecipe;
     const boards = await featureDashboards(ctx, model, scan, selected, { top: R.judge.contexts, tokens: R.judge.tokens });
     const tok = model.tokenizer!;
     const judged = boards.map((b, k) => {
-      const j = judgeByGenderWords({ contexts: b.contexts.map((c) => tok.tokenString(scan[c.sequence][c.position])), promoted: b.topTokens.map((t) => tok.tokenString(t.id)) });
+      const j = judgeByGenderWords({ contexts: judgedContexts((id) => tok.tokenString(id), scan, b.contexts), promoted: b.topTokens.map((t) => tok.tokenString(t.id)) });
       return { feature: selected[k] as ScoredFeature, ...j, label: describe(b.contexts.map((c) => tok.tokenString(scan[c.sequence][c.position]))) };
     });
     const ablate = judged.filter((j) => j.ablate).map((j) => ({ submodule: j.feature.submodule, feature: j.feature.feature }));

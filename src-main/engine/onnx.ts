@@ -9,6 +9,8 @@ export const OPSET = 18;
 const IR_VERSION = 8;
 const ELEM: Record<ElemType, number> = { float32: 1, int32: 6, int64: 7, bool: 9 };
 
+const UTF8 = new TextEncoder();
+
 class Pb {
   private chunks: number[] = [];
   private bufs: Uint8Array[] = [];
@@ -19,6 +21,15 @@ class Pb {
     }
   }
   private varint(v: number | bigint): void {
+    // Most varints are small non-negative numbers (field tags, dims, lengths): no BigInt.
+    if (typeof v === 'number' && v >= 0 && v <= 0x7fffffff && Number.isInteger(v)) {
+      while (v >= 0x80) {
+        this.chunks.push((v & 0x7f) | 0x80);
+        v >>>= 7;
+      }
+      this.chunks.push(v);
+      return;
+    }
     let x = BigInt.asUintN(64, BigInt(v));
     while (x >= 0x80n) {
       this.chunks.push(Number(x & 0x7fn) | 0x80);
@@ -46,7 +57,7 @@ class Pb {
     return this;
   }
   str(field: number, s: string): this {
-    return this.bytes(field, new TextEncoder().encode(s));
+    return this.bytes(field, UTF8.encode(s));
   }
   msg(field: number, m: Pb): this {
     return this.bytes(field, m.finish());

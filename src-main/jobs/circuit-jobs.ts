@@ -18,9 +18,6 @@ import { loadClusterFile } from '../data/clusters';
 import { formatReport, type LoadReport } from '../data/common';
 import { type Structure, generateAgreement, writeJsonl } from '../data/generator';
 import { identitySaeSet } from '../saes/identity';
-import { canMapFiles } from '../engine/native-kernels';
-import type { SessionCache } from '../engine/session';
-import type { NeoxModel } from '../models/neox-model';
 import { contentHash } from '../util/hash';
 import { checkWritable } from '../util/atomic-write';
 import { type SaeQualityRow, SaeQualityCollector } from '../circuits/sae-quality';
@@ -66,12 +63,7 @@ interface Loaded {
   notes: string[];
 }
 
-/**
- * Model, SAEs and the circuit context for a job. `prepare` runs while the SAE files load on
- * worker threads (where weights cannot be mapped: Electron, SFC_MAP=0), when this thread would
- * otherwise wait; mapped loading runs on this thread, and then there is nothing to overlap.
- */
-export async function loadContext(model: string, saes: string | null, neurons: boolean, job: JobContext, prepare?: (m: NeoxModel) => Promise<void>): Promise<Loaded> {
+export async function loadContext(model: string, saes: string | null, neurons: boolean, job: JobContext): Promise<Loaded> {
   const rt = runtime();
   // Before anything big is read: say what it takes, and refuse what will not fit (jobs/memory.ts).
   job.progress(null, `memory: ${checkMemory({ model, saes, neurons }).summary}`);
@@ -83,19 +75,13 @@ export async function loadContext(model: string, saes: string | null, neurons: b
   if (neurons) set = identitySaeSet(submodules, m.cfg.hiddenSize);
   else {
     if (!saes) throw new Error('an SAE folder is required (or use neurons)');
-    const overlap = prepare && !canMapFiles() && !rt.loadedSaes(saes, { submodules, d: m.cfg.hiddenSize });
-    const loading = rt.saes(saes, {
+    set = await rt.saes(saes, {
       submodules,
       d: m.cfg.hiddenSize,
       layers: m.cfg.numLayers,
       onNote: (msg) => notes.push(msg),
       onProgress: (k, total, sub) => job.progress(k / total, `loading SAEs: ${sub}`),
     });
-    if (overlap) {
-      loading.catch(() => {}); // its error is thrown below; not an unhandled rejection meanwhile
-      await prepare(m).catch(() => {}); // only saves time; discovery compiles whatever is missing
-    }
-    set = await loading;
   }
   return { ctx: { model: m, saes: set, ops: new SaeOps(rt.sessions), submodules }, notes };
 }
@@ -135,22 +121,9 @@ function qualityExamples(examples: PreparedExample[], tokens: number): Set<numbe
   return out;
 }
 
-/**
- * Compiles the model graphs a discovery with these settings uses (segments, IG tails, VJPs),
- * by running it on a two-token example with identity dictionaries; the SAE encoder graphs
- * need the SAEs and come later.
- */
-async function prepareDiscovery(m: NeoxModel, sessions: SessionCache, p: DiscoverParams): Promise<void> {
-  const ctx: CircuitContext = { model: m, saes: identitySaeSet(m.hookPoints, m.cfg.hiddenSize), ops: new SaeOps(sessions), submodules: m.hookPoints };
-  const V = Math.min(m.cfg.vocabSize, 4);
-  const ex: PreparedExample = { clean: [0, 1 % V], patch: p.nopair ? null : [0, 2 % V], cleanAnswer: 3 % V, patchAnswer: p.nopair ? null : 1 % V };
-  await discover(ctx, [ex], { method: p.method, steps: 1, aggregation: p.aggregation, nodeThreshold: 0, batchSize: 1, nodesOnly: p.nodesOnly });
-}
-
 export async function discoverJob(p: DiscoverParams, job: JobContext): Promise<DiscoverResult> {
   const t0 = performance.now();
-  const prepare = (m: NeoxModel): Promise<void> => prepareDiscovery(m, runtime().sessions, p);
-  const { ctx, notes } = await loadContext(p.model, p.saes, p.neurons, job, prepare);
+  const { ctx, notes } = await loadContext(p.model, p.saes, p.neurons, job);
   job.checkCancelled();
   const { examples, records, report } = loadExamples(ctx, p.data, p.nopair, p.n, p.seed, p.exampleLength);
   const loadSeconds = (performance.now() - t0) / 1000;

@@ -17,13 +17,13 @@ import { memoryPlan } from './memory';
 /**
  * Calibrated on this VM (docs/store.md, "Estimates"): a whole discovery runs at about 1.5× its
  * FLOP floor at Pythia scale, plus costs the floor does not see, which dominate on small models:
- * per session call (IG steps per submodule per batch) and per token and submodule for edges.
- * Both were measured at a MatMul rate of ~200 GFLOP/s and scale with the machine's speed.
+ * per session call (IG steps per submodule per batch), per token and submodule (sparse
+ * bookkeeping of node effects) and, with edges, per token and submodule again.
  */
 const FLOOR_MULTIPLE = 1.5;
-const CALIBRATION_GFLOPS = 200;
-const SECONDS_PER_CALL = 4.5e-4;
-const EDGE_SECONDS_PER_TOKEN_SUBMODULE = 1.5e-4;
+const SECONDS_PER_CALL = 3.5e-4;
+const NODE_SECONDS_PER_TOKEN_SUBMODULE = 1.5e-4;
+const EDGE_SECONDS_PER_TOKEN_SUBMODULE = 0.8e-4;
 /** Reading SAE weights that are not loaded yet (bytes per second, warm page cache). */
 const LOAD_BYTES_PER_SECOND = 1.5e9;
 /** Working memory per token of a batch, per submodule: activations, IG steps, gradients. */
@@ -63,10 +63,9 @@ export async function estimateJob(p: WorkerParams<'circuit.estimate'>, job: JobC
   const steps = p.method === 'ig' ? p.steps : 1;
   const flops = discoveryFlops({ hiddenSize: D, intermediateSize: c.intermediateSize, numLayers: c.numLayers, features }, tokens, seqLen, steps);
   const batches = Math.ceil(examples.length / p.batchSize);
-  const slow = CALIBRATION_GFLOPS / gflops;
   const calls = batches * subs.length * (steps + 3);
-  const edges = p.nodesOnly ? 0 : tokens * subs.length * EDGE_SECONDS_PER_TOKEN_SUBMODULE;
-  const seconds = (flops / (gflops * 1e9)) * FLOOR_MULTIPLE + (calls * SECONDS_PER_CALL + edges) * slow + saeBytes / LOAD_BYTES_PER_SECOND;
+  const perTokenSubmodule = NODE_SECONDS_PER_TOKEN_SUBMODULE + (p.nodesOnly ? 0 : EDGE_SECONDS_PER_TOKEN_SUBMODULE);
+  const seconds = (flops / (gflops * 1e9)) * FLOOR_MULTIPLE + calls * SECONDS_PER_CALL + tokens * subs.length * perTokenSubmodule + saeBytes / LOAD_BYTES_PER_SECOND;
 
   const batchTokens = Math.min(examples.length, p.batchSize) * seqLen * 2; // clean and patch
   const working = batchTokens * subs.length * BYTES_PER_TOKEN_SUBMODULE(D, steps) + batchTokens * Math.max(...features.map((f) => f.f)) * 4 * 2;

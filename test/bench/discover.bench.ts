@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   if (sections.has('help')) extra.help = helpSection(Math.max(reps, 5));
   const saeDir = values.saelens ? ensureSaelensFixture(fx, standardSubmodules(6), log) : fx.saes;
   // [800,512] × [512,32768], the shape of the SAE encoders.
-  const rate = await matmulRate(new SessionCache(), { rows: 800, d: 512, f: 32768 }, 5);
+  const rate = await matmulRate(new SessionCache(), { rows: 800, d: 512, f: 32768 }, 5, 'mean');
   log(`MatMul rate: ${rate.toFixed(1)} GFLOP/s`);
 
   // Loaded through the compute worker's runtime, so the job sections below find them loaded.
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const rates: Record<string, number> = { start: rate };
   const section = async (name: string, fn: () => unknown): Promise<void> => {
     if (!sections.has(name)) return;
-    rates[name] = await matmulRate(new SessionCache(), { rows: 800, d: 512, f: 32768 }, 5);
+    rates[name] = await matmulRate(new SessionCache(), { rows: 800, d: 512, f: 32768 }, 5, 'mean');
     log(`--- ${name} (MatMul ${rates[name].toFixed(1)} GFLOP/s)`);
     extra[name] = await fn();
   };

@@ -273,7 +273,7 @@ export async function pythiaLatency(ctx: CircuitContext, fx: { model: string; sa
   const mean = (a: Float32Array): number => a.reduce((s, v) => s + v, 0) / a.length;
   const runs = 2 * SWEEP_THRESHOLDS.length;
   const out: Record<string, unknown> = { ablate, sweepJob };
-  for (const [label, c] of [['typical', circuit], ['errors in every circuit', syntheticCircuit(base, ctx.saes.get('resid_0')!.f, { errorsAlwaysIn: true })]] as const) {
+  for (const [label, c] of [['typical', circuit], ['every error node in', syntheticCircuit(base, ctx.saes.get('resid_0')!.f, { errorsAlwaysIn: true })]] as const) {
     const maskAt = (t: number) => circuitMasks(c, path, subs, features, t, 'all');
     const mid = maskAt(1e-2).mask;
     const plain: number[] = [];
@@ -316,14 +316,19 @@ export async function pythiaLatency(ctx: CircuitContext, fx: { model: string; sa
 
 // ---- position-resolved discovery ---------------------------------------------------------------
 
-export function positionsSection(fx: { model: string; saes: string }, data: string, ns = [20, 50, 100]): { runs: { n: number; wall: number; jobSeconds: number; peakGiB: number | null; nodes: number; edges: number }[] } {
+export function positionsSection(fx: { model: string; saes: string }, data: string, ns = [20, 50, 100]): { runs: { n: number; wall: number; jobSeconds: number; batchSeconds: number[]; peakGiB: number | null; nodes: number; edges: number }[] } {
   const out = join(mkdtempSync(join(tmpdir(), 'sfc-bench-')), 'circuit.json');
   const runs = [];
   for (const n of ns) {
     const r = sfc(['discover', '--model', fx.model, '--saes', fx.saes, '--data', data, '--aggregation', 'none', '--n', String(n), '--out', out, '--json']);
-    const res = JSON.parse(r.stdout) as { seconds: number; examples: number; nodes: number; edges: number };
-    runs.push({ n: res.examples, wall: r.wall, jobSeconds: res.seconds, peakGiB: r.peakGiB, nodes: res.nodes, edges: res.edges });
-    log(`positions (--aggregation none, 6 tokens), N = ${res.examples}: wall ${r.wall.toFixed(2)} s (job ${res.seconds.toFixed(2)} s, ${(res.seconds / res.examples).toFixed(3)} s per example), peak ${r.peakGiB?.toFixed(2) ?? '?'} GiB, ${res.nodes} nodes, ${res.edges} edges`);
+    const res = JSON.parse(r.stdout) as { seconds: number; examples: number; nodes: number; edges: number; timings: { batchSeconds: number[] } };
+    // Linear in N means flat batches: the warm ones (all but the first) are listed with their spread.
+    const warm = spread(res.timings.batchSeconds.slice(1).length ? res.timings.batchSeconds.slice(1) : res.timings.batchSeconds);
+    runs.push({ n: res.examples, wall: r.wall, jobSeconds: res.seconds, batchSeconds: res.timings.batchSeconds, peakGiB: r.peakGiB, nodes: res.nodes, edges: res.edges });
+    log(
+      `positions (--aggregation none, 6 tokens), N = ${res.examples}: wall ${r.wall.toFixed(2)} s (job ${res.seconds.toFixed(2)} s, ${(res.seconds / res.examples).toFixed(3)} s per example; ` +
+        `batches of 10: first ${res.timings.batchSeconds[0].toFixed(2)} s, then ${fmt(warm)}), peak ${r.peakGiB?.toFixed(2) ?? '?'} GiB, ${res.nodes} nodes, ${res.edges} edges`,
+    );
   }
   rmSync(out, { force: true });
   return { runs };

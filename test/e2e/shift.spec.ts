@@ -88,7 +88,7 @@ test('SHIFT: probe, circuit, judging, and the table with every method', async ({
   await view.getByRole('button', { name: 'Run SHIFT' }).click();
   const table = view.getByTestId('shift-table');
   await expect(table).toBeVisible({ timeout: 400_000 });
-  for (const m of ['Original', 'CBP', 'Random', 'SHIFT', 'SHIFT + retrain', 'Feature skyline', 'Oracle']) await expect(table.getByRole('rowheader', { name: m, exact: true })).toBeVisible();
+  for (const m of ['Original', 'CBP', 'Random', 'SHIFT', 'SHIFT + retrain', 'Neuron skyline', 'Feature skyline', 'Oracle']) await expect(table.getByRole('rowheader', { name: m, exact: true })).toBeVisible();
   for (const c of ['Profession ↑', 'Gender ↓', 'Worst group ↑', 'Ambiguous']) await expect(table.getByRole('columnheader', { name: c })).toBeVisible();
   await expect(table.getByRole('row', { name: /^SHIFT \d/ })).toContainText(String(ablated.length));
   await expect(view.getByTestId('shift-chart').locator('canvas')).toBeVisible();

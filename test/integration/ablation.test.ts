@@ -235,6 +235,22 @@ describe('runWithAblations against the dense oracle', () => {
     }
   });
 
+  it('values of a few features (the ablate experiment) serve only runs that ablate those, with the error kept', async () => {
+    const clean = model.batchFromIds(examples.map((e) => e.clean));
+    const patch = model.batchFromIds(examples.map((e) => e.patch!));
+    const metric = answerMetric(examples);
+    const listed = Int32Array.from([2, 7, 30]);
+    const few = await ablationValues(ctx, patch, ['mlp_0'], 'mean', 0, new Map([['mlp_0', listed]]));
+    const all = await ablationValues(ctx, patch, ['mlp_0'], 'mean', 0);
+    const keep = new Uint8Array(F + 1);
+    for (const i of listed) keep[i] = 1;
+    const mask: CircuitMask = new Map([['mlp_0', { keep: [keep] }]]);
+    const want = await runWithAblations(ctx, clean, metric, all, mask, { complement: true, forceErrors: null });
+    expect(maxAbsDiff(await runWithAblations(ctx, clean, metric, few, mask, { complement: true, forceErrors: null }), want)).toBeLessThan(1e-6);
+    await expect(runWithAblations(ctx, clean, metric, few, mask, { complement: false, forceErrors: null })).rejects.toThrow(/mlp_0: these ablation values hold only some features/);
+    await expect(runWithAblations(ctx, clean, metric, few, mask, { complement: true, forceErrors: 'ablated' })).rejects.toThrow(/hold only some features/);
+  });
+
   it('chunked: examples in slices, segments and encoder calls in small pieces give the same metrics', async () => {
     const clean = model.batchFromIds(examples.map((e) => e.clean));
     const patch = model.batchFromIds(examples.map((e) => e.patch!));

@@ -69,8 +69,9 @@ describe('SHIFT on the demo task', () => {
     expect(shift.worstGroup).toBeGreaterThan(o.worstGroup + 0.3);
     expect(shift.gender).toBeLessThan(o.gender - 0.15);
     expect(retrain.worstGroup).toBeGreaterThan(o.worstGroup + 0.45);
-    expect(retrain.profession).toBeGreaterThan(oracle.profession - 0.07);
-    expect(retrain.gender).toBeLessThan(0.65);
+    expect(retrain.worstGroup).toBeGreaterThan(oracle.worstGroup - 0.1);
+    expect(retrain.profession).toBeGreaterThan(oracle.profession - 0.03);
+    expect(retrain.gender).toBeLessThan(0.6);
     expect(oracle.profession).toBeGreaterThan(0.9);
   });
 
@@ -78,6 +79,8 @@ describe('SHIFT on the demo task', () => {
     const o = row('original');
     const random = row('random');
     expect(result.random.length).toBe(ablate.length);
+    expect(result.neuronSkyline.length).toBe(ablate.length);
+    expect(result.skyline.length).toBe(ablate.length);
     expect(random.worstGroup).toBeLessThan(o.worstGroup + 0.1);
     expect(Math.abs(random.profession - o.profession)).toBeLessThan(0.05);
   });
@@ -115,7 +118,7 @@ describe('SHIFT on the demo task', () => {
   });
 
   it('the table equals the one the demo build wrote (the artifact is current)', () => {
-    expect(result.rows.map((r) => r.method)).toEqual(['original', 'cbp', 'random', 'shift', 'shift_retrain', 'feature_skyline', 'oracle']);
+    expect(result.rows.map((r) => r.method)).toEqual(['original', 'cbp', 'random', 'shift', 'shift_retrain', 'neuron_skyline', 'feature_skyline', 'oracle']);
     result.rows.forEach((r, k) => {
       const m = metrics.shift[k];
       expect(r.method).toBe(m.method);

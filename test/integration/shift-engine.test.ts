@@ -17,7 +17,8 @@ import { type CircuitContext, observe } from '../../src-main/circuits/state';
 import { probeMetric } from '../../src-main/circuits/discover';
 import { pathGradient } from '../../src-main/circuits/nodes';
 import { pooledResiduals } from '../../src-main/circuits/probe';
-import { type FeatureRef, discoverClassifierFeatures, probeContext, zeroAblationRun } from '../../src-main/circuits/shift';
+import { type FeatureRef, discoverClassifierFeatures, meanAblationRun, probeContext, zeroAblationRun } from '../../src-main/circuits/shift';
+import { identitySaeSet } from '../../src-main/saes/identity';
 import type { SaeSet } from '../../src-main/saes/types';
 import { type NeoxFolder, writeRandomNeoxFolder } from '../helpers/neox-folder';
 import { randomSae, rms } from '../helpers/random-sae';
@@ -158,6 +159,46 @@ describe.each([0, 1])('probe on resid_%i', (layer) => {
       }
     });
     expect(moved).toBeGreaterThan(1e-2); // the ablation changed something
+  });
+
+  it('mean ablation of chosen neurons (the neuron skyline: each set to its mean over the batch, later layers see the edit) matches the dense computation', async () => {
+    const ctx = probeContext(base, probe, layer);
+    const nctx: CircuitContext = { ...ctx, saes: identitySaeSet(ctx.submodules, D) };
+    // Sequences of one length (no padding), so the dense reference sees the same positions.
+    const eq = [seqs[0], seqs[4], seqs[2].slice(0, 5)];
+    const neurons: FeatureRef[] = ctx.submodules.flatMap((sub, i) => [{ submodule: sub, feature: (5 * i) % D }, { submodule: sub, feature: (5 * i + 13) % D }]);
+    const pooled = await pooledResiduals(nctx.model, eq, meanAblationRun(nctx, neurons), { batchSize: 3 });
+    const S = 5;
+    const ids = eq;
+    const mask = eq.map((s) => s.map(() => 1));
+    const clean = gptNeoxForward64(folder.config, folder.weights, ids, mask);
+    const means = new Map<string, Map<number, number>>();
+    for (const f of neurons) {
+      const x = clean.hooks[f.submodule];
+      let m = 0;
+      for (let n = 0; n < eq.length * S; n++) m += x[n * D + f.feature] / (eq.length * S);
+      means.set(f.submodule, (means.get(f.submodule) ?? new Map()).set(f.feature, m));
+    }
+    const out = gptNeoxForward64(folder.config, folder.weights, ids, mask, {
+      edit: (hook, _b, x) => {
+        const m = means.get(hook);
+        if (!m) return;
+        for (let s = 0; s < S; s++) for (const [i, v] of m) x[s * D + i] = v;
+      },
+    });
+    const h = out.hooks[`resid_${layer}`];
+    let moved = 0;
+    eq.forEach((_, b) => {
+      for (let d = 0; d < D; d++) {
+        let want = 0;
+        let was = 0;
+        for (let s = 0; s < S; s++) (want += h[(b * S + s) * D + d] / S), (was += clean.hooks[`resid_${layer}`][(b * S + s) * D + d] / S);
+        expect(pooled[b * D + d]).toBeCloseTo(want, 4);
+        moved = Math.max(moved, Math.abs(want - was));
+      }
+    });
+    expect(moved).toBeGreaterThan(1e-2);
+    expect(() => meanAblationRun(ctx, neurons)).toThrow(/needs identity dictionaries/);
   });
 
   it('zero-ablation IG effects of a submodule add up to the dense left Riemann sum along the path to zero', async () => {

@@ -2,7 +2,8 @@
  * SHIFT's small pieces against independent computations: probe training against a plain
  * logistic regression solved by Newton's method (IRLS) in float64 here, one AdamW step by hand,
  * mean pooling with padding, the Bias in Bios loader on a small generated copy laid out like the
- * real dataset, and judgement lists (including the original annotation file's SHIFT lines).
+ * real dataset, judgement lists (including the original annotation file's SHIFT lines), and the
+ * demo's judging rule.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { GROUPS, NURSE, PROFESSOR, loadBiasInBios, parseBiasInBios, formatBiosJs
 import { PyRandom } from '../../src-main/data/py-random';
 import { PYTHIA_BIB_ABLATED, PYTHIA_BIB_KEPT, formatJudgementJsonl, parseJudgementJsonl } from '../../src-main/data/judgements';
 import { mulberry32, randn } from '../helpers/random';
+import { judgeByGenderWords, judgedContexts } from '../../src-main/demo/build-shift';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfc-shift-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -244,5 +246,32 @@ describe('judgement lists', () => {
     expect(() => parseJudgementJsonl('{"Name": "embed/error", "Judgement": "ablate"}', 'b.jsonl')).toThrow(/b\.jsonl:1: embed\/error: an error node cannot be judged/);
     expect(() => parseJudgementJsonl('{"Name": "embed/1", "Judgement": "keep"}\n{"Name": "embed/1", "Judgement": "ablate"}', 'c.jsonl')).toThrow(/c\.jsonl:2: embed\/1 is judged again \(first on line 1\)/);
     expect(() => parseJudgementJsonl('{"Judgement": "keep"}', 'd.jsonl')).toThrow(/d\.jsonl:1: missing Name/);
+  });
+});
+
+describe("the demo's judging rule (a stated stand-in for a person)", () => {
+  const tokens = ['Mary', ' lives', ' in', ' Boston', ' .', ' She', ' cares', ' for', ' patients', ' .', ' He', ' teaches', ' .'];
+  const str = (id: number) => tokens[id];
+  const seq = tokens.map((_, i) => i);
+  it('reads whom the text before each peak is about', () => {
+    expect(judgedContexts(str, [seq], [{ sequence: 0, position: 4 }, { sequence: 0, position: 12 }, { sequence: 0, position: 8 }])).toEqual([
+      { peak: ' .', about: 1 },
+      { peak: ' .', about: 0 },
+      { peak: ' patients', about: 1 },
+    ]);
+    expect(judgedContexts(str, [[1, 2]], [{ sequence: 0, position: 1 }])).toEqual([{ peak: ' in', about: null }]);
+  });
+  it('ablates on gendered peaks, gendered outputs, or punctuation and function words in text about one gender only', () => {
+    const ctx = (peak: string, about: 0 | 1 | null, n: number) => Array.from({ length: n }, () => ({ peak, about }));
+    const none = ['x', 'y'];
+    expect(judgeByGenderWords({ contexts: ctx(' She', 1, 20), promoted: none }).ablate).toBe(true);
+    expect(judgeByGenderWords({ contexts: ctx(' cares', 1, 20), promoted: [' she', ' her', 'x'] }).ablate).toBe(true);
+    // every top context a sentence end in women's text: tracks who the text is about
+    expect(judgeByGenderWords({ contexts: ctx(' .', 1, 20), promoted: none }).ablate).toBe(true);
+    // one context about a man, a work word at the peak, or too few contexts: kept
+    expect(judgeByGenderWords({ contexts: [...ctx(' .', 1, 19), ...ctx(' .', 0, 1)], promoted: none }).ablate).toBe(false);
+    expect(judgeByGenderWords({ contexts: ctx(' patients', 1, 20), promoted: none }).ablate).toBe(false);
+    expect(judgeByGenderWords({ contexts: ctx(' .', 1, 9), promoted: none }).ablate).toBe(false);
+    expect(judgeByGenderWords({ contexts: ctx(' .', 1, 20), promoted: none }).note).toMatch(/20\/20 top contexts peak on punctuation or a function word in text about one gender/);
   });
 });

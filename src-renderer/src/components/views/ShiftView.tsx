@@ -21,6 +21,7 @@ const METHODS: { id: ShiftRow['method']; label: string }[] = [
   { id: 'random', label: 'Random' },
   { id: 'shift', label: 'SHIFT' },
   { id: 'shift_retrain', label: 'SHIFT + retrain' },
+  { id: 'neuron_skyline', label: 'Neuron skyline' },
   { id: 'feature_skyline', label: 'Feature skyline' },
   { id: 'oracle', label: 'Oracle' },
 ];
