@@ -10,6 +10,7 @@
  *
  * Pure (no Node imports): the store imports files with it and the renderer may use it too.
  */
+import { jsonObjectLines } from './common';
 
 export interface AnnotationRow {
   /** Position-free node name, `resid_5/3036`, `embed/946`, `mlp_0/error`. */
@@ -61,18 +62,7 @@ export function parseAnnotationJsonl(text: string, file: string): AnnotationPars
   const skipped: { line: number; reason: string }[] = [];
   const warnings: { line: number; message: string }[] = [];
   const byName = new Map<string, number>(); // name → index in rows
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let o: unknown;
-    try {
-      o = JSON.parse(raw);
-    } catch (e) {
-      throw new Error(`${file}:${line}: not a JSON line (${(e as Error).message})`);
-    }
-    if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${file}:${line}: expected a JSON object with Name and Annotation, got ${Array.isArray(o) ? 'a list' : JSON.stringify(o)}`);
-    const rec = o as Record<string, unknown>;
+  jsonObjectLines(text, file, 'Name and Annotation').forEach(({ line, record: rec }) => {
     const name = asText(field(rec, 'Name'))?.trim() ?? '';
     const annotationRaw = field(rec, 'Annotation');
     // The header row of the spreadsheet the file was exported from: every value is its key.

@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PyRandom } from './py-random';
+import { jsonObjectLines } from './common';
 
 /** Profession ids of the dataset. */
 export const PROFESSOR = 21;
@@ -61,17 +62,7 @@ const bad = (file: string, line: number, msg: string): Error => new Error(`${fil
 export function parseBiosJsonl(text: string, file: string, split?: Split): { rows: Map<Split, BioRow[]>; read: Map<Split, number> } {
   const rows = new Map<Split, BioRow[]>([['train', []], ['test', []]]);
   const read = new Map<Split, number>([['train', 0], ['test', 0]]);
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let o: unknown;
-    try {
-      o = JSON.parse(raw);
-    } catch (e) {
-      throw bad(file, line, `not a JSON line (${(e as Error).message})`);
-    }
-    if (!o || typeof o !== 'object' || Array.isArray(o)) throw bad(file, line, 'expected a JSON object with hard_text, profession and gender');
-    const r = o as Record<string, unknown>;
+  jsonObjectLines(text, file, 'hard_text, profession and gender').forEach(({ line, record: r }) => {
     for (const k of ['hard_text', 'profession', 'gender']) if (!(k in r)) throw bad(file, line, `missing key "${k}"`);
     if (typeof r.hard_text !== 'string') throw bad(file, line, '"hard_text" must be a string');
     if (!Number.isInteger(r.profession)) throw bad(file, line, `"profession" must be an integer id, got ${JSON.stringify(r.profession)}`);

@@ -127,3 +127,28 @@ export function guardShortfall(report: LoadReport): void {
     report.note = `only ${report.kept} of the ${report.requested} requested examples passed the filters; using ${report.kept}`;
   }
 }
+
+/**
+ * The objects of a JSON Lines text with their 1-based line numbers (a byte-order mark and blank
+ * lines skipped). A line that is not a JSON object is refused, naming the file, the line and
+ * what an object should hold (`what`, e.g. "Name and Annotation").
+ */
+export function jsonObjectLines(text: string, file: string, what: string): { line: number; record: Record<string, unknown> }[] {
+  const out: { line: number; record: Record<string, unknown> }[] = [];
+  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '') return;
+    let o: unknown;
+    try {
+      o = JSON.parse(raw);
+    } catch (e) {
+      throw new Error(`${file}:${line}: not a JSON line (${(e as Error).message})`);
+    }
+    if (!o || typeof o !== 'object' || Array.isArray(o)) {
+      throw new Error(`${file}:${line}: expected a JSON object with ${what}, got ${Array.isArray(o) ? 'a list' : JSON.stringify(o)}`);
+    }
+    out.push({ line, record: o as Record<string, unknown> });
+  });
+  return out;
+}
+

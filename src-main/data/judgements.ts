@@ -13,6 +13,7 @@
  * Pure (no Node imports).
  */
 import { parseAnnotationName } from './annotations';
+import { jsonObjectLines } from './common';
 
 export type Decision = 'keep' | 'ablate';
 
@@ -85,17 +86,7 @@ export function parseJudgementJsonl(text: string, file: string, opts: { lenient?
   const rows: JudgementRow[] = [];
   const skipped: { line: number; reason: string }[] = [];
   const seen = new Map<string, number>();
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let o: unknown;
-    try {
-      o = JSON.parse(raw);
-    } catch (e) {
-      throw new Error(`${file}:${line}: not a JSON line (${(e as Error).message})`);
-    }
-    if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${file}:${line}: expected a JSON object with Name and Judgement`);
-    const rec = o as Record<string, unknown>;
+  jsonObjectLines(text, file, 'Name and Judgement').forEach(({ line, record: rec }) => {
     const nameRaw = field(rec, 'Name');
     // Lenient (an annotation file read for its judgements): what is not a judgeable feature is skipped, not refused.
     const refuse = (msg: string): void => {

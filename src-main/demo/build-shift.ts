@@ -11,9 +11,8 @@
  *   <out>/judgements.jsonl                the demo's judgement list (Name, Annotation, Judgement)
  *   <out>/metrics.json, <out>/README.md
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SessionCache } from '../engine/session';
 import { hookPoints } from '../models/gptneox';
 import { loadNeoxFolder } from '../models/load';
@@ -29,6 +28,7 @@ import { formatJudgementJsonl } from '../data/judgements';
 import { BIO_OPTIONS, FUNCTION_WORDS, GENDER_WORDS, type Gender, bioSplit, bioStream, bioWords, genderOfWord } from './bios';
 import { hookActivations } from './evaluate';
 import { Rng } from './rng';
+import { listFiles, mean } from './build';
 import { WordEncoder, wordsToText, writeDemoTokenizer } from './tokenizer';
 import { demoNeoxConfig, trainLm, writeModelFolder } from './train-lm';
 import { trainSae, writeAe } from './train-sae';
@@ -269,23 +269,6 @@ function describe(tokens: string[]): string {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(6);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-
-function listFiles(root: string): ShiftDemoReport['files'] {
-  const out: ShiftDemoReport['files'] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name !== 'metrics.json' && name !== 'README.md') {
-        const bytes = readFileSync(p);
-        out.push({ path: relative(root, p), bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
-      }
-    }
-  };
-  walk(root);
-  return out;
-}
 
 export function shiftReadme(r: ShiftDemoReport, examples: string[]): string {
   const R = r.recipe;

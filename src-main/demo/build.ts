@@ -263,11 +263,12 @@ function aeConfigJson(R: DemoRecipe, hook: string, d: number, f: number, l1: num
   };
 }
 
-function mean(xs: number[]): number {
+export function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 }
 
-function listFiles(root: string): DemoReport['files'] {
+/** Every file of a built demo folder with its size and sha256 (metrics.json and README.md aside). */
+export function listFiles(root: string): DemoReport['files'] {
   const out: DemoReport['files'] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {

@@ -9,7 +9,8 @@ import { labelOf, type GraphModel } from '../../graph/model';
 import { useActions, useAppState } from '../../state/context';
 import type { FeatureExamples, JobView, OpenCircuit } from '../../state/types';
 import { fmtNum, fmtSigned } from '../../util/format';
-import { neuronpediaUrl, type NeuronpediaLinks } from '../../util/neuronpedia';
+import { neuronpediaUrl } from '../../util/neuronpedia';
+import { useNeuronpediaLinks } from '../../state/use-neuronpedia';
 import { JobBar } from '../JobBar';
 import { ContextTokens } from '../ContextTokens';
 
@@ -52,15 +53,7 @@ function NodeInfo({ circuit, id }: { circuit: OpenCircuit; id: string }): React.
   const examples = useAppState((s) => s.examples);
   const node = circuit.graph.nodeById.get(id);
 
-  const [links, setLinks] = useState<NeuronpediaLinks | null>(null);
-  const saeSetId = circuit.summary.saeSetId;
-  useEffect(() => {
-    let live = true;
-    if (saeSetId !== null) void actions.neuronpediaLinks(saeSetId).then((l) => live && setLinks(l));
-    return () => {
-      live = false;
-    };
-  }, [saeSetId, actions]);
+  const links = useNeuronpediaLinks(circuit.summary.saeSetId);
 
   // Top contexts load by themselves shortly after a node is picked; clicking through nodes
   // quickly cancels the runs nobody waits for.

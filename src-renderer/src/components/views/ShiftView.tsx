@@ -11,6 +11,7 @@ import { featureKey } from '../../state/shift-actions';
 import type { Decision, ProbeRecord, ShiftFeature, ShiftRunRecord } from '../../state/types';
 import { fmtNum, fmtSigned, plural } from '../../util/format';
 import { neuronpediaUrl, type NeuronpediaLinks } from '../../util/neuronpedia';
+import { useNeuronpediaLinks } from '../../state/use-neuronpedia';
 import { ContextTokens } from '../ContextTokens';
 import { JobBar } from '../JobBar';
 import { ShiftChart, type ChartRow } from './ShiftChart';
@@ -138,14 +139,7 @@ function ProbeSummary({ probe }: { probe: ProbeRecord }): React.JSX.Element {
 function Judging({ features, saeSetId, nAblate }: { features: ShiftFeature[]; saeSetId: number | null; nAblate: number }): React.JSX.Element {
   const actions = useActions();
   const judgements = useAppState((s) => s.shift.judgements);
-  const [links, setLinks] = useState<NeuronpediaLinks | null>(null);
-  useEffect(() => {
-    let live = true;
-    if (saeSetId !== null) void actions.neuronpediaLinks(saeSetId).then((l) => live && setLinks(l));
-    return () => {
-      live = false;
-    };
-  }, [saeSetId, actions]);
+  const links = useNeuronpediaLinks(saeSetId);
   const nKeep = [...judgements.values()].filter((j) => j.decision === 'keep').length;
   return (
     <>
