@@ -199,7 +199,7 @@ test('the whole loop: drop, discover, filter, annotate, prune, undo/redo, ablate
   await expect(ablate.getByTestId('experiment')).toContainText('clamp = 5', { timeout: 60_000 });
   await shot(page, '09-ablate');
 
-  // 8. Evaluate. Cluster data has no pairs, which the engine refuses to evaluate: the view says so.
+  // 8. Evaluate. Cluster data has no pairs: the view says to evaluate on a paired dataset.
   await page.getByRole('tab', { name: 'Evaluate' }).click();
   await expect(page.getByTestId('evaluate-view')).toContainText('need paired data');
   // A circuit on paired data, summed over positions, is evaluated over the paper's sweep.

@@ -129,7 +129,7 @@ export function DiscoverView(): React.JSX.Element {
               Will not fit: {est.reason ?? 'not enough memory'}. Lower the batch size or the number of examples.
             </p>
           )}
-          {dataset?.kind === 'cluster' && <p className="muted">Cluster data has no pairs: the metric is the answer's logit, and the circuit cannot be evaluated for faithfulness.</p>}
+          {dataset?.kind === 'cluster' && <p className="muted">Cluster data has no pairs: the metric is the answer's logit; evaluate the circuit's faithfulness on a paired dataset.</p>}
         </div>
         <div className="form-actions">
           <button type="submit" className="primary" disabled={!ready || !!job || refused || estimate.loading}>
