@@ -344,25 +344,22 @@ export async function runShift(base: CircuitContext, data: TokenizedBios, origin
     rows.push(...shiftRows);
 
     const sky = tr.balanced.slice(0, o.skyline.n);
-    // Neuron skyline: the same discovery over neurons (identity dictionaries), the top neurons mean-ablated.
+    // The skylines: the same discovery on the gender labels, over neurons (identity dictionaries,
+    // top neurons mean-ablated) and over features (top features zero-ablated).
+    const skylineTop = async (c: CircuitContext, what: string): Promise<ScoredFeature[]> => {
+      const found = await discoverClassifierFeatures(c, sky.map((i) => ({ ids: data.ids.train[i], label: genderTrain[i] })), {
+        steps: o.skyline.steps,
+        batchSize: o.skyline.batchSize,
+        threshold: 0,
+        job: phase(`${what} skyline discovery`),
+      });
+      return found.ranked.slice(0, ablatedCount);
+    };
     const nctx: CircuitContext = { ...ctx, saes: identitySaeSet(ctx.submodules, D) };
-    const foundN = await discoverClassifierFeatures(nctx, sky.map((i) => ({ ids: data.ids.train[i], label: genderTrain[i] })), {
-      steps: o.skyline.steps,
-      batchSize: o.skyline.batchSize,
-      threshold: 0,
-      job: phase('neuron skyline discovery'),
-    });
-    neuronSky = foundN.ranked.slice(0, ablatedCount);
+    neuronSky = await skylineTop(nctx, 'neuron');
     const testNeuron = await pooled(meanAblationRun(nctx, neuronSky), testIds, 'neuron-ablation test activations');
     rows.push(scoreRow('neuron_skyline', predict(original, testNeuron), data, neuronSky.length));
-
-    const found = await discoverClassifierFeatures(ctx, sky.map((i) => ({ ids: data.ids.train[i], label: genderTrain[i] })), {
-      steps: o.skyline.steps,
-      batchSize: o.skyline.batchSize,
-      threshold: 0,
-      job: phase('feature skyline discovery'),
-    });
-    skyline = found.ranked.slice(0, ablatedCount);
+    skyline = await skylineTop(ctx, 'feature');
     const testSky = await pooled(zeroAblationRun(ctx, skyline), testIds, 'skyline-ablation test activations');
     rows.push(scoreRow('feature_skyline', predict(original, testSky), data, skyline.length));
 

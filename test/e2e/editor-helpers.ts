@@ -26,6 +26,19 @@ export async function watch(page: Page): Promise<string[]> {
   return problems;
 }
 
+/**
+ * Opens the served UI at `url` + `hash` in a 1440 × 900 page and waits until it is connected and
+ * the library is listed; returns the page's console and CSP problems as they come (`watch`).
+ */
+export async function openApp(page: Page, url: string, hash = ''): Promise<string[]> {
+  const problems = await watch(page);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url + hash);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'connected');
+  await expect(page.getByTestId('library')).toContainText('demo simple (train)');
+  return problems;
+}
+
 export async function shot(page: Page, name: string, target?: Locator): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   // Let the canvas and React Flow settle (one frame after the last state change).

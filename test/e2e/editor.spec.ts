@@ -8,7 +8,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { startServe, type Served } from './serve';
 import { ApiSocket } from './ws-client';
-import { CLUSTERS_JSON, clickNode, controlsWithoutNames, download, dropFiles, expectVersion, goToNode, renderedNodeIds, shot, version, visibleNodes, watch } from './editor-helpers';
+import { CLUSTERS_JSON, clickNode, controlsWithoutNames, download, dropFiles, expectVersion, goToNode, renderedNodeIds, shot, version, visibleNodes, openApp } from './editor-helpers';
 
 let served: Served;
 test.beforeAll(async () => {
@@ -40,14 +40,7 @@ async function ensureCircuit(): Promise<number> {
   }
 }
 
-async function open(page: Page, hash = ''): Promise<string[]> {
-  const problems = await watch(page);
-  await page.setViewportSize({ width: 1440, height: 900 });
-  await page.goto(served.url + hash);
-  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'connected');
-  await expect(page.getByTestId('library')).toContainText('demo simple (train)');
-  return problems;
-}
+const open = (page: Page, hash = ''): Promise<string[]> => openApp(page, served.url, hash);
 
 /** Runs the Discover form with the given dataset and aggregation; resolves when the graph shows it. */
 async function discover(page: Page, dataset: RegExp, aggregation: 'none' | 'sum', n: number): Promise<number> {

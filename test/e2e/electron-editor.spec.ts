@@ -4,45 +4,13 @@
  * inspector → prune → undo). Runs only where the Electron binary is installed and skips with
  * the reason elsewhere (it cannot be downloaded on the build machines). Needs `npm run build`.
  */
-import { test, expect, _electron as electron } from '@playwright/test';
-import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { electronBinary } from '../../scripts/start-plan.js';
+import { test, expect } from '@playwright/test';
+import { launchDesktopApp } from './electron-app';
 import { clickNode, renderedNodeIds, shot } from './editor-helpers';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function electronPackageDir(): string | null {
-  try {
-    return dirname(createRequire(import.meta.url).resolve('electron/package.json'));
-  } catch {
-    return null;
-  }
-}
-
-// Never `require('electron')`: without its binary that starts a download (scripts/start-plan.js).
-const found = electronBinary(electronPackageDir());
-
 test('the desktop app discovers a circuit, filters, inspects, prunes and undoes', async () => {
-  if ('missing' in found) {
-    // The list reporter shows no skip reason, so say it on the console as well.
-    const why = `Electron binary not installed: ${found.missing}`;
-    console.log(`[electron-editor.spec] skipped: ${why}`);
-    test.skip(true, why);
-  }
   test.setTimeout(180_000);
-  const exe = (found as { path: string }).path;
-  // A store of its own, never the user's library.
-  const db = join(mkdtempSync(join(tmpdir(), 'sfc-e2e-electron-')), 'sfc.db');
-  const app = await electron.launch({
-    executablePath: exe,
-    args: [resolve(root, 'out/main/index.js'), ...(process.platform === 'linux' ? ['--no-sandbox', '--disable-gpu'] : [])],
-    cwd: root,
-    env: { ...process.env, SFC_DB: db },
-  });
+  const app = await launchDesktopApp('electron-editor.spec');
   try {
     const page = await app.firstWindow();
     await page.setViewportSize({ width: 1440, height: 900 }).catch(() => {});

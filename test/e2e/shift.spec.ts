@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe, type Served } from './serve';
-import { controlsWithoutNames, root, shot, watch } from './editor-helpers';
+import { controlsWithoutNames, root, shot, openApp } from './editor-helpers';
 
 let served: Served;
 test.beforeAll(async () => {
@@ -25,14 +25,7 @@ test.afterAll(async () => {
   await served?.stop();
 });
 
-async function open(page: Page, hash = ''): Promise<string[]> {
-  const problems = await watch(page);
-  await page.setViewportSize({ width: 1440, height: 900 });
-  await page.goto(served.url + hash);
-  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'connected');
-  await expect(page.getByTestId('library')).toContainText('demo simple (train)');
-  return problems;
-}
+const open = (page: Page, hash = ''): Promise<string[]> => openApp(page, served.url, hash);
 
 /** The demo's own decisions (resources/demo/shift/judgements.jsonl), as a researcher would make them. */
 const DEMO_DECISIONS = new Map(

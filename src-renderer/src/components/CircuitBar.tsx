@@ -31,7 +31,7 @@ export function CircuitBar(): React.JSX.Element {
       </div>
       {s && (
         <div className="circuit-title" data-testid="circuit-title">
-          <strong>{s.name}</strong>
+          <strong title={s.name}>{s.name}</strong>
           <span className="version-tag" data-testid="version" title={`version ${s.id} in the library; ${circuit!.history.length} version(s) of this circuit`}>
             v{s.id}
             {s.versionLabel ? ` “${s.versionLabel}”` : ''}

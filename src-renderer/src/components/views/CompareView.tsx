@@ -21,6 +21,23 @@ const listKeys = (l: { key: string }[]): string => l.slice(0, 12).map((n) => n.k
 const minimapColor = (n: Node): string => ((n.data as { fill?: string }).fill ?? '#ccc');
 const versionName = (v: CircuitSummary): string => `${v.name} · v${v.id}${v.versionLabel ? ` “${v.versionLabel}”` : ''}${v.parentId ? '' : ' (discovered)'} · ${v.nodes} nodes`;
 
+/** One side's choice of circuit version, with its visible label. */
+function VersionSelect(p: { id: string; label: string; versions: CircuitSummary[]; value: number | null; onChange: (id: number | null) => void }): React.JSX.Element {
+  return (
+    <>
+      <label htmlFor={p.id}>{p.label}</label>
+      <select id={p.id} value={p.value ?? ''} onChange={(e) => p.onChange(e.target.value ? Number(e.target.value) : null)}>
+        <option value="">choose…</option>
+        {p.versions.map((v) => (
+          <option key={v.id} value={v.id}>
+            {versionName(v)}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
 export function CompareView(): React.JSX.Element {
   const actions = useActions();
   const library = useAppState((s) => s.library);
@@ -37,24 +54,8 @@ export function CompareView(): React.JSX.Element {
           void actions.compare();
         }}
       >
-        <label htmlFor={ids.a}>Circuit A</label>
-        <select id={ids.a} value={cmp.a ?? ''} onChange={(e) => actions.setCompare({ a: e.target.value ? Number(e.target.value) : null })}>
-          <option value="">choose…</option>
-          {versions.map((v) => (
-            <option key={v.id} value={v.id}>
-              {versionName(v)}
-            </option>
-          ))}
-        </select>
-        <label htmlFor={ids.b}>Circuit B</label>
-        <select id={ids.b} value={cmp.b ?? ''} onChange={(e) => actions.setCompare({ b: e.target.value ? Number(e.target.value) : null })}>
-          <option value="">choose…</option>
-          {versions.map((v) => (
-            <option key={v.id} value={v.id}>
-              {versionName(v)}
-            </option>
-          ))}
-        </select>
+        <VersionSelect id={ids.a} label="Circuit A" versions={versions} value={cmp.a} onChange={(v) => actions.setCompare({ a: v })} />
+        <VersionSelect id={ids.b} label="Circuit B" versions={versions} value={cmp.b} onChange={(v) => actions.setCompare({ b: v })} />
         <label htmlFor={ids.t}>Node threshold</label>
         <input id={ids.t} type="number" min={0} step="any" value={cmp.threshold} onChange={(e) => actions.setCompare({ threshold: Math.max(0, Number(e.target.value) || 0) })} />
         <button type="submit" className="primary" disabled={cmp.a === null || cmp.b === null || cmp.loading}>
