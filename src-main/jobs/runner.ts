@@ -56,7 +56,7 @@ export class JobRunner {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = adoptEarlyWorker() ?? spawnWorker(new URL('./worker.ts', import.meta.url), 'compute-worker.js', import.meta.url);
+    const w = spawnWorker(new URL('./worker.ts', import.meta.url), 'compute-worker.js', import.meta.url);
     w.on('message', (m: WorkerMessage) => this.onMessage(m));
     w.on('error', (e) => this.failAll(new Error(`compute worker crashed: ${e.message}`)));
     w.on('exit', (code) => {
@@ -89,17 +89,4 @@ export class JobRunner {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }
-}
-
-/**
- * The compute worker bin/sfc.js started before loading the CLI (its start-up overlaps the
- * CLI's own), once, if it is still alive; else null.
- */
-function adoptEarlyWorker(): Worker | null {
-  const g = globalThis as { __sfcEarlyWorker?: Worker };
-  const w = g.__sfcEarlyWorker;
-  delete g.__sfcEarlyWorker;
-  if (!w || w.threadId === -1) return null;
-  w.removeAllListeners('error');
-  return w;
 }
